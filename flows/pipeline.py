@@ -1,0 +1,249 @@
+"""One run of the pipeline: landing -> raw -> staging -> marts, in one transaction.
+
+The Prefect tasks here are thin wrappers: a task is a form or a step, never a
+row. The whole run is one database transaction taken under the run lock, so
+the warehouse holds either all of a run or none of it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NONE
+from sqlalchemy import Connection, insert, update
+from sqlalchemy.exc import DBAPIError
+
+from flows.settings import Settings
+from tasks import load
+from tasks.discover import LandingFile, discover
+from tasks.forms import FORM_ORDER
+from tasks.ingest import FileRejected, read_submission
+from tasks.refresh import refresh_marts, refresh_warnings
+from tasks.transform import zone_lookup, zone_versions
+from tasks.validate import Context, validate_form
+from warehouse.dialect import WarehouseBusy, acquire_run_lock, make_engine
+from warehouse.migrate import migrate
+from warehouse.schema import table
+
+
+@dataclass
+class RunSummary:
+    run_id: int | None = None
+    kind: str = "nightly"
+    files_seen: int = 0
+    files_new: int = 0
+    files_rejected: list[tuple[str, str]] = field(default_factory=list)
+    rows_accepted: Counter = field(default_factory=Counter)
+    rows_rejected: Counter = field(default_factory=Counter)   # by reason code
+    years: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+    steps: list[tuple[str, float]] = field(default_factory=list)
+    nothing_new: bool = False
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def run_date(settings: Settings) -> date:
+    return settings.as_of or datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+
+
+# --- steps -------------------------------------------------------------------------------
+
+@task(name="read-files", cache_policy=NONE)
+def read_files(files: list[LandingFile]) -> list[tuple[LandingFile, object]]:
+    """Read landing files (pure: no database); a whole-file rejection is returned, not raised."""
+    out = []
+    for f in files:
+        try:
+            out.append((f, read_submission(f.path, f.form, f.rel_path)))
+        except FileRejected as exc:
+            out.append((f, exc))
+    return out
+
+
+@task(name="ingest-form", cache_policy=NONE)
+def ingest_form(conn: Connection, form: str, read: list, run_id: int, summary: RunSummary) -> list[int]:
+    """Register each new file, keep its raw rows; returns the ids of files with rows to validate."""
+    file_ids = []
+    for landing_file, result in read:
+        file_id = load.register_file(conn, landing_file, run_id, _now())
+        if isinstance(result, FileRejected):
+            load.reject_file(conn, file_id, form, result.code, result.message_vi)
+            summary.files_rejected.append((landing_file.rel_path, result.code))
+            summary.rows_rejected[result.code] += 1
+            continue
+        rows = result.rows.assign(_file_id=file_id)
+        load.store_raw(conn, form, rows)
+        load.store_file_warnings(conn, file_id, form, result.warnings)
+        load.set_rows_read(conn, file_id, len(rows))
+        file_ids.append(file_id)
+    return file_ids
+
+
+def _context(conn: Connection, as_of: date) -> Context:
+    codes, names, areas = zone_lookup(zone_versions(conn))
+    return Context(load.roster_tax_codes(conn), codes, names, areas, as_of.year * 100 + as_of.month)
+
+
+@task(name="validate-load-form", cache_policy=NONE)
+def validate_and_load(conn: Connection, form: str, file_ids: list[int], run_id: int, as_of: date,
+                      summary: RunSummary) -> None:
+    if not file_ids:
+        return
+    raw = load.read_raw(conn, form, file_ids)
+    result = validate_form(form, raw, load.first_seen(conn, file_ids), _context(conn, as_of))
+    load.replace_staging(conn, form, file_ids, result.accepted, result.rejections, run_id)
+    summary.rows_accepted[form] += len(result.accepted)
+    summary.rows_rejected.update(result.rejections["reason_code"].tolist())
+
+
+@task(name="refresh-marts", cache_policy=NONE)
+def refresh(conn: Connection, years: list[int] | None) -> list[int]:
+    refresh_warnings(conn)
+    return refresh_marts(conn, years)
+
+
+# --- the run --------------------------------------------------------------------------------
+
+class StepClock:
+    def __init__(self, conn: Connection, run_id: int, summary: RunSummary):
+        self.conn, self.run_id, self.summary = conn, run_id, summary
+
+    def __call__(self, name: str, fn, *args):
+        started, t0 = _now(), time.perf_counter()
+        try:
+            return fn(*args)
+        except Exception as exc:
+            exc.add_note(f"thidua: step «{name}» failed")
+            raise
+        finally:
+            seconds = time.perf_counter() - t0
+            self.summary.steps.append((name, seconds))
+            steps = table(self.conn.dialect.name, "ops", "steps")
+            if not self.conn.closed and self.conn.in_transaction():
+                try:
+                    self.conn.execute(insert(steps).values(run_id=self.run_id, step=name, started_at=started,
+                                                           seconds=seconds))
+                except DBAPIError:
+                    pass
+
+
+def _start_run(conn: Connection, kind: str, as_of: date, period: tuple[str, str] | None) -> int:
+    runs = table(conn.dialect.name, "ops", "runs")
+    result = conn.execute(insert(runs).values(kind=kind, started_at=_now(), status="running", as_of=as_of,
+                                              period_from=period[0] if period else None,
+                                              period_to=period[1] if period else None))
+    return result.inserted_primary_key[0]
+
+
+def _finish_run(conn: Connection, run_id: int, summary: RunSummary) -> None:
+    runs = table(conn.dialect.name, "ops", "runs")
+    conn.execute(update(runs).where(runs.c.run_id == run_id).values(
+        finished_at=_now(), status="completed", files_new=summary.files_new,
+        rows_accepted=sum(summary.rows_accepted.values()), rows_rejected=sum(summary.rows_rejected.values()),
+        message="nothing new" if summary.nothing_new else None))
+
+
+def _record_failure(engine, kind: str, as_of: date, message: str) -> None:
+    """After a rollback, say in ops.runs that a run failed and why (best effort)."""
+    try:
+        with engine.begin() as conn:
+            runs = table(conn.dialect.name, "ops", "runs")
+            conn.execute(insert(runs).values(kind=kind, started_at=_now(), finished_at=_now(), status="failed",
+                                             as_of=as_of, message=message[:2000]))
+    except Exception:  # the failure being reported matters more than this note
+        pass
+
+
+def execute(settings: Settings, kind: str = "nightly", period: tuple[str, str] | None = None,
+            reprocess=None) -> RunSummary:
+    """Run once. `reprocess(conn, form) -> file ids` adds stored files to re-validate (backfill)."""
+    engine = make_engine(settings.warehouse_url, settings.lock_wait_seconds)
+    try:
+        migrate(engine)
+        as_of = run_date(settings)
+        for attempt in range(settings.db_retries + 1):
+            try:
+                return _execute_once(engine, settings, kind, period, reprocess, as_of)
+            except DBAPIError as exc:
+                if not _transient(exc) or attempt == settings.db_retries:
+                    _record_failure(engine, kind, as_of, f"{type(exc).__name__}: {exc}")
+                    raise
+                time.sleep(2 ** attempt)
+            except WarehouseBusy:
+                raise
+            except Exception as exc:
+                _record_failure(engine, kind, as_of, f"{type(exc).__name__}: {exc}; {' '.join(getattr(exc, '__notes__', []))}")
+                raise
+    finally:
+        engine.dispose()
+
+
+def _transient(exc: DBAPIError) -> bool:
+    """Lost connections, serialisation failures and deadlocks are worth another try."""
+    if exc.connection_invalidated:
+        return True
+    code = getattr(exc.orig, "sqlstate", None) or ""
+    return code.startswith("08") or code in ("40001", "40P01")
+
+
+def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: date) -> RunSummary:
+    t0 = time.perf_counter()
+    summary = RunSummary(kind=kind)
+    with engine.begin() as conn:
+        acquire_run_lock(conn, settings.lock_wait_seconds)
+        run_id = summary.run_id = _start_run(conn, kind, as_of, period)
+        step = StepClock(conn, run_id, summary)
+        landing = Path(settings.landing)
+        found = step("discover", lambda: discover(landing) if landing.is_dir() else [])
+        known = load.known_hashes(conn)
+        new = _unique_new(found, known)
+        summary.files_seen, summary.files_new = len(found), len(new)
+        touched = False
+        for form in FORM_ORDER:
+            mine = [f for f in new if f.form == form]
+            read = step(f"read:{form}", read_files, mine) if mine else []
+            fresh = step(f"ingest:{form}", ingest_form, conn, form, read, run_id, summary) if read else []
+            again = set(load.files_to_retry(conn, form)) | set(reprocess(conn, form) if reprocess else [])
+            ids = sorted(set(fresh) | again)
+            if ids:
+                touched = True
+                step(f"validate:{form}", validate_and_load, conn, form, ids, run_id, as_of, summary)
+        summary.nothing_new = not new and kind == "nightly"
+        if touched or new or reprocess:
+            summary.years = step("refresh", refresh, conn, None)
+        _finish_run(conn, run_id, summary)
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def _unique_new(found: list[LandingFile], known: set[str]) -> list[LandingFile]:
+    """Files whose content has not been seen; the same content twice in one run counts once."""
+    seen, new = set(known), []
+    for f in found:
+        if f.sha256 not in seen:
+            seen.add(f.sha256)
+            new.append(f)
+    return new
+
+
+def phase_table(settings: Settings, year: int | None = None) -> pd.DataFrame:
+    from warehouse.dialect import read_table
+
+    engine = make_engine(settings.warehouse_url)
+    try:
+        with engine.connect() as conn:
+            mart = table(conn.dialect.name, "mart", "phase_progress")
+            frame = read_table(conn, mart, mart.c.year == year if year else None)
+    finally:
+        engine.dispose()
+    return frame

@@ -1,0 +1,112 @@
+"""Writes to raw, staging and ops. Every write of a file's rows replaces that
+file's earlier rows, so re-validating a file (retry, backfill) is idempotent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from tasks.discover import LandingFile
+from tasks.forms import FORMS
+from warehouse.dialect import bulk_insert, read_frame
+from warehouse.schema import table
+
+
+def _t(conn: Connection, layer: str, name: str):
+    return table(conn.dialect.name, layer, name)
+
+
+def known_hashes(conn: Connection) -> set[str]:
+    files = _t(conn, "ops", "files")
+    return set(conn.execute(select(files.c.sha256)).scalars())
+
+
+def register_file(conn: Connection, landing_file: LandingFile, run_id: int, seen_at: datetime) -> int:
+    files = _t(conn, "ops", "files")
+    result = conn.execute(insert(files).values(
+        path=landing_file.rel_path, form=landing_file.form, sha256=landing_file.sha256, size=landing_file.size,
+        first_seen_at=seen_at, run_id=run_id, last_run_id=run_id, status="reading"))
+    return result.inserted_primary_key[0]
+
+
+def reject_file(conn: Connection, file_id: int, form: str, code: str, message_vi: str) -> None:
+    files = _t(conn, "ops", "files")
+    conn.execute(update(files).where(files.c.file_id == file_id).values(
+        status="rejected", reason_code=code, message_vi=message_vi, rows_read=0, rows_accepted=0, rows_rejected=0))
+    bulk_insert(conn, _t(conn, "staging", "rejections"), pd.DataFrame([{
+        "file_id": file_id, "form": form, "row_number": None, "column": None, "value": None,
+        "reason_code": code, "retry": False, "message_vi": message_vi}]))
+
+
+def store_raw(conn: Connection, form: str, rows: pd.DataFrame) -> None:
+    bulk_insert(conn, _t(conn, "raw", form), rows.rename(columns={"_file_id": "file_id", "_row_number": "row_number"}))
+
+
+def store_file_warnings(conn: Connection, file_id: int, form: str, warnings: list[dict]) -> None:
+    if warnings:
+        frame = pd.DataFrame(warnings).assign(file_id=file_id, form=form)
+        bulk_insert(conn, _t(conn, "staging", "warnings"), frame)
+
+
+def read_raw(conn: Connection, form: str, file_ids: list[int]) -> pd.DataFrame:
+    raw = _t(conn, "raw", form)
+    frame = read_frame(conn, select(raw).where(raw.c.file_id.in_(file_ids)).order_by(raw.c.file_id, raw.c.row_number))
+    return frame.rename(columns={"file_id": "_file_id", "row_number": "_row_number"})
+
+
+def files_to_retry(conn: Connection, form: str) -> list[int]:
+    """Files with rows rejected for an enterprise or zone nobody knew yet."""
+    rej = _t(conn, "staging", "rejections")
+    query = select(rej.c.file_id).where(rej.c.form == form, rej.c.retry == True).distinct()  # noqa: E712
+    return sorted(conn.execute(query).scalars())
+
+
+def first_seen(conn: Connection, file_ids: list[int]) -> dict[int, pd.Timestamp]:
+    files = _t(conn, "ops", "files")
+    rows = conn.execute(select(files.c.file_id, files.c.first_seen_at).where(files.c.file_id.in_(file_ids)))
+    return {fid: pd.Timestamp(seen) for fid, seen in rows}
+
+
+def replace_staging(conn: Connection, form: str, file_ids: list[int], accepted: pd.DataFrame,
+                    rejections: pd.DataFrame, run_id: int) -> None:
+    staged, rej = _t(conn, "staging", form), _t(conn, "staging", "rejections")
+    conn.execute(delete(staged).where(staged.c.file_id.in_(file_ids)))
+    conn.execute(delete(rej).where(rej.c.file_id.in_(file_ids)))
+    bulk_insert(conn, staged, accepted.rename(columns={"_file_id": "file_id", "_row_number": "row_number"}))
+    bulk_insert(conn, rej, rejections.rename(columns={"_file_id": "file_id", "_row_number": "row_number"})
+                .assign(form=form))
+    _file_counts(conn, form, file_ids, accepted, rejections, run_id)
+
+
+def _file_counts(conn, form, file_ids, accepted, rejections, run_id) -> None:
+    files = _t(conn, "ops", "files")
+    period = FORMS[form].period_column
+    for fid in file_ids:
+        mine = accepted[accepted["_file_id"] == fid]
+        months = _months(mine[period]) if period and not mine.empty else []
+        bad_rows = rejections.loc[rejections["_file_id"] == fid, "_row_number"].nunique()
+        conn.execute(update(files).where(files.c.file_id == fid).values(
+            status="loaded", last_run_id=run_id, rows_accepted=len(mine), rows_rejected=int(bad_rows),
+            min_month=min(months) if months else None, max_month=max(months) if months else None))
+
+
+def _months(values: pd.Series) -> list[str]:
+    text = values.dropna().map(lambda v: str(v)[:7] if not isinstance(v, (int,)) else f"{v}-12")
+    return list(text.unique())
+
+
+def set_rows_read(conn: Connection, file_id: int, rows: int) -> None:
+    files = _t(conn, "ops", "files")
+    conn.execute(update(files).where(files.c.file_id == file_id).values(rows_read=rows))
+
+
+def roster_tax_codes(conn: Connection) -> set[str]:
+    ent = _t(conn, "staging", "enterprises")
+    return set(conn.execute(select(ent.c.tax_code).distinct()).scalars())
+
+
+def count_rows(conn: Connection, layer: str, name: str) -> int:
+    tab = _t(conn, layer, name)
+    return conn.execute(select(func.count()).select_from(tab)).scalar_one()

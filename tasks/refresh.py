@@ -1,0 +1,113 @@
+"""Staging -> marts: derived warnings, then every mart, year by year."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, delete
+
+from tasks.transform import YearFacts, data_years, load_current, roster_versions, year_facts, zone_versions
+from warehouse.dialect import bulk_insert
+from warehouse.marts import MARTS
+from warehouse.marts.award_quota import build_from
+from warehouse.schema import table
+
+OUTLIER_COLUMNS = ("production_value", "revenue", "export_value", "import_value", "budget_paid")
+OUTLIER_FACTOR, OUTLIER_WINDOW, OUTLIER_MIN_MONTHS = 5, 6, 3
+DERIVED_WARNINGS = ("late_report", "outlier")
+
+
+def _month_index(period: pd.Series) -> pd.Series:
+    return period.str[:4].astype(int) * 12 + period.str[5:7].astype(int) - 1
+
+
+def outliers(current: pd.DataFrame) -> pd.DataFrame:
+    """Values over 5x the enterprise's median of its previous 6 months (when it has >= 3)."""
+    if current.empty:
+        return pd.DataFrame()
+    frame = current.assign(_m=_month_index(current["period"]))
+    months = range(frame["_m"].min(), frame["_m"].max() + 1)
+    found = []
+    for column in OUTLIER_COLUMNS:
+        wide = frame.pivot(index="tax_code", columns="_m", values=column).reindex(columns=months).astype(float)
+        history = wide.T.rolling(OUTLIER_WINDOW, min_periods=OUTLIER_MIN_MONTHS).median().shift(1).T
+        hit = (wide > OUTLIER_FACTOR * history) & (history > 0)
+        pairs = hit.stack()
+        pairs = pairs[pairs].index.to_frame(index=False)
+        if pairs.empty:
+            continue
+        pairs.columns = ["tax_code", "_m"]
+        rows = frame.merge(pairs, on=["tax_code", "_m"])
+        med = history.stack().rename("median").reset_index().rename(columns={"level_1": "_m", "_m": "_m"})
+        med.columns = ["tax_code", "_m", "median"]
+        rows = rows.merge(med, on=["tax_code", "_m"])
+        found.append(pd.DataFrame({
+            "file_id": rows["file_id"], "row_number": rows["row_number"], "form": "monthly_report",
+            "code": "outlier", "column": column, "value": rows[column].map(lambda v: f"{v:g}"),
+            "message_vi": [f"Kỳ {p}: {column} = {v:g}, gấp {v / m:.1f} lần trung vị 6 tháng trước ({m:g}); "
+                           f"hãy kiểm tra lại số liệu." for p, v, m in zip(rows["period"], rows[column], rows["median"])],
+        }))
+    return pd.concat(found, ignore_index=True) if found else pd.DataFrame()
+
+
+def late_reports(current: pd.DataFrame) -> pd.DataFrame:
+    """The first version of a report, when it came after the 10th of the next month."""
+    from tasks.transform import local_deadline
+
+    if current.empty:
+        return pd.DataFrame()
+    due = pd.to_datetime(current["period"].map({p: local_deadline(p) for p in current["period"].unique()}))
+    late = current[pd.to_datetime(current["first_submitted_at"]) > due]
+    return pd.DataFrame({"file_id": late["file_id"], "row_number": late["row_number"], "form": "monthly_report",
+                         "code": "late_report", "column": "submitted_at", "value": late["period"],
+                         "message_vi": [f"Báo cáo kỳ {p} gửi lần đầu sau hạn 23:59:59 ngày 10 tháng sau."
+                                        for p in late["period"]]})
+
+
+def refresh_warnings(conn: Connection) -> int:
+    warnings = table(conn.dialect.name, "staging", "warnings")
+    conn.execute(delete(warnings).where(warnings.c.code.in_(DERIVED_WARNINGS)))
+    current = load_current(conn, "monthly_report")
+    frames = [f for f in (late_reports(current), outliers(current)) if not f.empty]
+    return bulk_insert(conn, warnings, pd.concat(frames, ignore_index=True)) if frames else 0
+
+
+def _replace_year(conn: Connection, name: str, year: int, frame: pd.DataFrame) -> None:
+    mart = table(conn.dialect.name, "mart", name)
+    conn.execute(delete(mart).where(mart.c.year == year))
+    bulk_insert(conn, mart, frame)
+
+
+def refresh_year(conn: Connection, facts: YearFacts) -> dict[str, int]:
+    built = {}
+    for name, mart in MARTS.items():
+        if mart.per_year and mart.build is not None:
+            built[name] = mart.build(facts)
+            _replace_year(conn, name, facts.year, built[name])
+    quota = build_from(facts.year, facts.plan.quotas, built["flag_eligibility"],
+                       built["merit_collective_eligibility"], built["merit_individual_eligibility"])
+    _replace_year(conn, "award_quota", facts.year, quota)
+    return {name: len(frame) for name, frame in built.items()}
+
+
+def refresh_marts(conn: Connection, years: list[int] | None = None) -> list[int]:
+    """Rebuild the given years (default: every year with data) and the whole-warehouse marts."""
+    all_years = data_years(conn)
+    years = all_years if years is None else sorted(set(years) & set(all_years))
+    _drop_vanished_years(conn, all_years)
+    roster, zones = roster_versions(conn), zone_versions(conn)
+    for year in years:
+        refresh_year(conn, year_facts(conn, year, roster, zones))
+    for name, mart in MARTS.items():
+        if not mart.per_year:
+            target = table(conn.dialect.name, "mart", name)
+            conn.execute(delete(target))
+            bulk_insert(conn, target, mart.build(conn))
+    return years
+
+
+def _drop_vanished_years(conn: Connection, years: list[int]) -> None:
+    for name, mart in MARTS.items():
+        if mart.per_year:
+            target = table(conn.dialect.name, "mart", name)
+            conn.execute(delete(target).where(target.c.year.notin_(years or [np.int64(-1).item()])))

@@ -1,0 +1,225 @@
+"""Staging (every version) -> the facts one year's marts read: current versions,
+the roster and zones with history, and the zone each row counts for.
+
+Marts are built year by year so that memory stays flat as history grows: a
+year's facts hold that year and the one before (for growth), never more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, and_
+
+from tasks.coerce import fold, local_deadline
+from tasks.forms import FORMS
+from tasks.plan import Plan, load_plan, load_zones
+from warehouse.dialect import read_table
+from warehouse.schema import table
+
+FAR_PAST, FAR_FUTURE = pd.Timestamp("1900-01-01"), pd.Timestamp("2999-12-31")
+MICRO = 1_000_000
+
+
+def current_versions(frame: pd.DataFrame, key: tuple[str, ...]) -> pd.DataFrame:
+    """The version with the latest submitted_at per key; a tie goes to the file taken later."""
+    if frame.empty:
+        return frame
+    ordered = frame.sort_values(["submitted_at", "file_id", "row_number"], kind="stable")
+    current = ordered.drop_duplicates(list(key), keep="last").copy()
+    first = ordered.groupby(list(key), sort=False)["submitted_at"].min().rename("first_submitted_at")
+    return current.merge(first, left_on=list(key), right_index=True, how="left")
+
+
+def load_current(conn: Connection, form: str, where=None) -> pd.DataFrame:
+    tab = table(conn.dialect.name, "staging", form)
+    condition = where(tab.c) if where is not None else None
+    frame = read_table(conn, tab, condition)
+    frame["submitted_at"] = pd.to_datetime(frame["submitted_at"])
+    return current_versions(frame, FORMS[form].key)
+
+
+def micro(values: pd.Series) -> pd.Series:
+    """An amount as an exact integer count of millionths of its unit (for exact sums)."""
+    return (values.astype("float64") * MICRO).round().fillna(0).astype("int64")
+
+
+# --- dimensions with history -------------------------------------------------------------
+
+def _with_valid_to(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    frame = frame.sort_values([key, "valid_from"]).reset_index(drop=True)
+    nxt = frame.groupby(key)["valid_from"].shift(-1)
+    frame["valid_to"] = (nxt - pd.Timedelta(days=1)).fillna(FAR_FUTURE)
+    return frame
+
+
+def roster_versions(conn: Connection) -> pd.DataFrame:
+    roster = load_current(conn, "enterprises")
+    cols = ["tax_code", "valid_from", "name", "zone_code", "cluster", "ownership", "country", "status"]
+    if roster.empty:
+        return pd.DataFrame(columns=[*cols, "valid_to"])
+    roster = roster[cols].copy()
+    roster["valid_from"] = pd.to_datetime(roster["valid_from"])
+    return _with_valid_to(roster, "tax_code")
+
+
+def zone_versions(conn: Connection) -> pd.DataFrame:
+    """Zones from config, changed by zone decisions and the province merger."""
+    config = load_zones()
+    events = load_current(conn, "zone_events")
+    changes = []
+    for z in config.zones:
+        changes.append({"zone_code": z["code"], "valid_from": FAR_PAST, "zone_name": z["name"],
+                        "area_ha": float(z["area_ha"]), "set_area": True, "province": None})
+    for e in events.sort_values("decision_date").itertuples():
+        changes.append({"zone_code": e.zone_code, "valid_from": pd.Timestamp(e.decision_date),
+                        "zone_name": e.zone_name, "area_ha": float(e.area_ha),
+                        "set_area": e.event != "mở rộng", "province": e.province})
+    for when, province in config.province_changes:
+        for code in {c["zone_code"] for c in changes}:
+            changes.append({"zone_code": code, "valid_from": pd.Timestamp(when), "zone_name": None,
+                            "area_ha": None, "set_area": None, "province": province})
+    return _fold_zone_changes(pd.DataFrame(changes))
+
+
+def _fold_zone_changes(changes: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for code, group in changes.sort_values("valid_from", kind="stable").groupby("zone_code", sort=True):
+        name, area, province = None, 0.0, None
+        for c in group.itertuples():
+            name = c.zone_name if pd.notna(c.zone_name) else name
+            if pd.notna(c.area_ha):
+                area = c.area_ha if c.set_area else area + c.area_ha
+            province = c.province if pd.notna(c.province) else province
+            rows.append({"zone_code": code, "valid_from": c.valid_from, "zone_name": name,
+                         "area_ha": round(area, 6), "province": province})
+    frame = pd.DataFrame(rows).drop_duplicates(["zone_code", "valid_from"], keep="last")
+    frame = frame[frame["zone_name"].notna()]
+    return _with_valid_to(frame, "zone_code")
+
+
+def zone_lookup(zones: pd.DataFrame) -> tuple[set[str], dict[str, str], dict[str, float]]:
+    """Known codes, folded names (and aliases) -> code, latest area per code."""
+    names = {fold(n): c for c, n in zip(zones["zone_code"], zones["zone_name"])}
+    for z in load_zones().zones:
+        for alias in z.get("aliases", []):
+            names[fold(alias)] = z["code"]
+    latest = zones.sort_values("valid_from").drop_duplicates("zone_code", keep="last")
+    return set(zones["zone_code"]), names, dict(zip(latest["zone_code"], latest["area_ha"]))
+
+
+def as_of(frame: pd.DataFrame, key: str, when: str, versions: pd.DataFrame, fields: list[str],
+          fallback_first: bool = True) -> pd.DataFrame:
+    """Attach `fields` of the version of `key` valid on `when` (before the first: the first)."""
+    if frame.empty:
+        return frame.assign(**{f: pd.Series(dtype=object) for f in fields})
+    left = frame.reset_index(drop=True).copy()
+    left["_order"] = np.arange(len(left))
+    left["_when"] = pd.to_datetime(left[when]).astype("datetime64[ns]")
+    right = versions[[key, "valid_from", *fields]].sort_values("valid_from")
+    right = right.assign(valid_from=right["valid_from"].astype("datetime64[ns]"))
+    found = pd.merge_asof(left.sort_values("_when"), right, left_on="_when", right_on="valid_from",
+                          by=key, direction="backward").sort_values("_order")
+    if fallback_first:
+        first = versions.sort_values("valid_from").drop_duplicates(key)[[key, *fields]].set_index(key)
+        for f in fields:
+            found[f] = found[f].fillna(found[key].map(first[f]))
+    return found.drop(columns=["_order", "_when", "valid_from"]).reset_index(drop=True)
+
+
+# --- one year's facts ------------------------------------------------------------------------
+
+@dataclass
+class YearFacts:
+    year: int
+    plan: Plan
+    roster: pd.DataFrame          # every roster version, with valid_to
+    zones: pd.DataFrame           # every zone version, with valid_to
+    monthly: pd.DataFrame         # current reports of year-1 and year, + month, zone_code, due, late
+    operating: pd.DataFrame       # tax_code x month of the year with the roster version then
+    investment: pd.DataFrame
+    land: pd.DataFrame
+    admin: pd.DataFrame
+    compliance: pd.DataFrame
+    zone_events: pd.DataFrame
+    nominations: pd.DataFrame
+    prior_nominations: pd.DataFrame | None = None
+
+    def phase_months(self, phase: str) -> range:
+        return self.plan.months(phase)
+
+
+def _month_ends(year: int) -> pd.DataFrame:
+    return pd.DataFrame({"month": range(1, 13),
+                         "month_end": [pd.Timestamp(year, m, 1) + pd.offsets.MonthEnd(0) for m in range(1, 13)]})
+
+
+def _operating(roster: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Each enterprise x month of the year with the roster version valid on the month's last day."""
+    if roster.empty:
+        return pd.DataFrame(columns=["tax_code", "month", "month_end", "status", "zone_code", "cluster", "name"])
+    grid = pd.DataFrame({"tax_code": roster["tax_code"].unique()}).merge(_month_ends(year), how="cross")
+    grid = as_of(grid, "tax_code", "month_end", roster, ["status", "zone_code", "cluster", "name"],
+                 fallback_first=False)
+    return grid
+
+
+def _monthly(conn: Connection, year: int, roster: pd.DataFrame) -> pd.DataFrame:
+    frame = load_current(conn, "monthly_report",
+                         lambda c: and_(c.period >= f"{year - 1}-01", c.period <= f"{year}-12"))
+    if frame.empty:
+        return frame.assign(year=pd.Series(dtype=int), month=pd.Series(dtype=int), zone_code=None, late=None)
+    frame["year"] = frame["period"].str[:4].astype(int)
+    frame["month"] = frame["period"].str[5:7].astype(int)
+    frame["month_end"] = [pd.Timestamp(y, m, 1) + pd.offsets.MonthEnd(0) for y, m in zip(frame["year"], frame["month"])]
+    deadlines = {p: local_deadline(p) for p in frame["period"].unique()}
+    frame["due_at"] = pd.to_datetime(frame["period"].map(deadlines))
+    frame["late"] = pd.to_datetime(frame["first_submitted_at"]) > frame["due_at"]
+    return as_of(frame, "tax_code", "month_end", roster, ["zone_code"])
+
+
+def _in_year(column: str, year: int):
+    return lambda c: and_(getattr(c, column) >= date(year, 1, 1), getattr(c, column) <= date(year, 12, 31))
+
+
+def _dated(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    frame = frame.copy()
+    frame[column] = pd.to_datetime(frame[column])
+    frame["month"] = frame[column].dt.month
+    return frame
+
+
+def year_facts(conn: Connection, year: int, roster: pd.DataFrame, zones: pd.DataFrame) -> YearFacts:
+    compliance = _dated(load_current(conn, "compliance", _in_year("event_date", year)), "event_date")
+    compliance = as_of(compliance, "tax_code", "event_date", roster, ["zone_code"])
+    nominations = load_current(conn, "nominations", lambda c: c.year.in_([year, year - 1]))
+    return YearFacts(
+        year=year, plan=load_plan(year), roster=roster, zones=zones,
+        monthly=_monthly(conn, year, roster),
+        operating=_operating(roster, year),
+        investment=_dated(load_current(conn, "investment", _in_year("decision_date", year)), "decision_date"),
+        land=load_current(conn, "land_clearance", lambda c: and_(c.period >= f"{year}-01", c.period <= f"{year}-12"))
+        .assign(month=lambda f: f["period"].str[5:7].astype(int) if len(f) else []),
+        admin=_dated(load_current(conn, "admin_procedures", _in_year("due_on", year)), "due_on"),
+        compliance=compliance,
+        zone_events=_dated(load_current(conn, "zone_events", _in_year("decision_date", year)), "decision_date"),
+        nominations=nominations[nominations["year"] == year].reset_index(drop=True),
+    )
+
+
+def data_years(conn: Connection) -> list[int]:
+    """Every year that some current row falls in."""
+    years: set[int] = set()
+    for form in ("monthly_report", "land_clearance"):
+        frame = read_table(conn, table(conn.dialect.name, "staging", form))
+        years |= {int(p[:4]) for p in frame["period"].dropna().unique()}
+    for form, column in (("investment", "decision_date"), ("admin_procedures", "due_on"),
+                         ("compliance", "event_date"), ("zone_events", "decision_date")):
+        frame = read_table(conn, table(conn.dialect.name, "staging", form))
+        years |= {pd.Timestamp(d).year for d in frame[column].dropna().unique()}
+    frame = read_table(conn, table(conn.dialect.name, "staging", "nominations"))
+    years |= {int(y) for y in frame["year"].dropna().unique()}
+    return sorted(years)

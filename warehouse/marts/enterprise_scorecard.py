@@ -1,0 +1,60 @@
+"""enterprise_scorecard: year x phase x enterprise, the phase's own figures."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from warehouse.marts.base import (C_CLUSTER, C_NAME, C_PHASE, C_TAX, C_YEAR, C_ZONE, COUNT, VALUE, Mart, cols)
+from warehouse.marts.measures import exact, measures
+from warehouse.marts.reporting_completeness import phase_counts
+
+FIGURES = ("production", "export", "new_jobs", "budget_paid", "violations_serious", "violations_minor")
+
+
+def build(facts) -> pd.DataFrame:
+    from tasks.transform import as_of
+
+    data = measures(facts)
+    data = data[data["indicator"].isin(FIGURES) & data["tax_code"].notna()] if not data.empty else data
+    counts = phase_counts(facts)
+    frames = []
+    for phase in facts.plan.phases:
+        part = data[data["month"].isin(facts.plan.months(phase))] if not data.empty else data
+        sums = part.pivot_table(index="tax_code", columns="indicator", values="amount", aggfunc="sum") \
+            if not part.empty else pd.DataFrame()
+        phase_rows = counts[counts["phase"] == phase].set_index("tax_code") if not counts.empty else pd.DataFrame()
+        codes = sorted(set(sums.index) | set(phase_rows.index))
+        frame = pd.DataFrame({"tax_code": codes, "phase": phase})
+        for fig in FIGURES:
+            col = sums[fig] if fig in sums else pd.Series(dtype="int64")
+            frame[fig] = [exact(col.get(c, 0) if len(col) else 0, fig) for c in codes]
+        for src, dst in (("expected", "reports_expected"), ("received", "reports_received"), ("on_time", "reports_on_time")):
+            frame[dst] = [int(phase_rows[src].get(c, 0)) if len(phase_rows) else 0 for c in codes]
+        last = facts.plan.phases[phase][1]
+        frame["phase_end"] = pd.Timestamp(facts.year, last, 1) + pd.offsets.MonthEnd(0)
+        frames.append(frame)
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["tax_code"])
+    if frame.empty:
+        return pd.DataFrame(columns=MART.column_names)
+    frame = as_of(frame, "tax_code", "phase_end", facts.roster, ["name", "zone_code", "cluster"])
+    frame = frame.rename(columns={"name": "enterprise_name"}).assign(year=facts.year)
+    for fig in ("new_jobs", "violations_serious", "violations_minor"):
+        frame[fig] = frame[fig].map(int)
+    return frame[MART.column_names]
+
+
+MART = Mart(
+    "enterprise_scorecard",
+    "Kết quả của từng doanh nghiệp trong đợt: sản xuất, xuất khẩu, lao động, ngân sách, báo cáo, vi phạm",
+    cols(C_YEAR, C_PHASE, C_TAX, C_NAME, C_ZONE, C_CLUSTER,
+         ("production", VALUE, "Giá trị sản xuất công nghiệp trong đợt (tỷ đồng)"),
+         ("export", VALUE, "Kim ngạch xuất khẩu trong đợt (triệu USD)"),
+         ("new_jobs", COUNT, "Lao động tuyển mới trong đợt (người)"),
+         ("budget_paid", VALUE, "Nộp ngân sách trong đợt (tỷ đồng)"),
+         ("reports_expected", COUNT, "Số tháng phải báo cáo"),
+         ("reports_received", COUNT, "Số tháng đã báo cáo"),
+         ("reports_on_time", COUNT, "Số tháng báo cáo đúng hạn"),
+         ("violations_serious", COUNT, "Số vi phạm, sự cố nghiêm trọng"),
+         ("violations_minor", COUNT, "Số vi phạm, sự cố mức nhẹ")),
+    build,
+)

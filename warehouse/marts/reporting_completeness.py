@@ -1,0 +1,61 @@
+"""reporting_completeness: year x phase x enterprise, reports expected, received, on time."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from warehouse.marts.base import (C_PHASE, C_TAX, C_YEAR, C_ZONE, COUNT, PCT, Mart, cols)
+from warehouse.marts.measures import pct
+
+
+def monthly_status(facts) -> pd.DataFrame:
+    """tax_code x month of the year: expected (operating on the month's last day), received, on time."""
+    grid = facts.operating.copy()
+    grid["expected"] = grid["status"] == "hoạt động"
+    reports = facts.monthly[facts.monthly["year"] == facts.year][["tax_code", "month", "late"]] \
+        if not facts.monthly.empty else pd.DataFrame(columns=["tax_code", "month", "late"])
+    grid = grid.merge(reports, on=["tax_code", "month"], how="left")
+    grid["received"] = grid["expected"] & grid["late"].notna()
+    grid["on_time"] = grid["received"] & (grid["late"] == False)  # noqa: E712  (NaN is not on time)
+    grid["reported_late"] = grid["received"] & (grid["late"] == True)  # noqa: E712
+    return grid
+
+
+def phase_counts(facts) -> pd.DataFrame:
+    """year x phase x tax_code counts, with zone and cluster as on the phase's last day."""
+    status = monthly_status(facts)
+    frames = []
+    for phase in facts.plan.phases:
+        months = facts.plan.months(phase)
+        part = status[status["month"].isin(months)]
+        counts = part.groupby("tax_code")[["expected", "received", "on_time"]].sum().reset_index()
+        counts["phase"] = phase
+        counts["phase_end"] = pd.Timestamp(facts.year, months[-1], 1) + pd.offsets.MonthEnd(0)
+        frames.append(counts)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def build(facts) -> pd.DataFrame:
+    from tasks.transform import as_of
+
+    counts = phase_counts(facts)
+    if counts.empty:
+        return pd.DataFrame(columns=MART.column_names)
+    counts = as_of(counts, "tax_code", "phase_end", facts.roster, ["zone_code"])
+    counts["year"] = facts.year
+    counts["completeness_pct"] = [pct(r, e) for r, e in zip(counts["received"], counts["expected"])]
+    counts["timeliness_pct"] = [pct(o, e) for o, e in zip(counts["on_time"], counts["expected"])]
+    return counts[MART.column_names]
+
+
+MART = Mart(
+    "reporting_completeness",
+    "Tình hình gửi báo cáo tháng của doanh nghiệp theo đợt: số kỳ phải gửi, đã gửi, gửi đúng hạn",
+    cols(C_YEAR, C_PHASE, C_ZONE, C_TAX,
+         ("expected", COUNT, "Số tháng phải báo cáo (doanh nghiệp đang hoạt động vào ngày cuối tháng)"),
+         ("received", COUNT, "Số tháng đã có báo cáo"),
+         ("on_time", COUNT, "Số tháng báo cáo đúng hạn (lần gửi đầu tiên trước 23:59:59 ngày 10 tháng sau)"),
+         ("completeness_pct", PCT, "Tỷ lệ đầy đủ = đã gửi / phải gửi × 100"),
+         ("timeliness_pct", PCT, "Tỷ lệ đúng hạn = đúng hạn / phải gửi × 100")),
+    build,
+)
