@@ -14,7 +14,7 @@ from sqlalchemy import Connection, and_, or_, select
 from flows.nightly import summary_dict
 from flows.pipeline import execute
 from flows.report import publish_artifact
-from flows.settings import resolve
+from flows.settings import ConfigError, resolve
 from warehouse.schema import table
 
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -23,9 +23,9 @@ PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 def check_range(period_from: str, period_to: str) -> tuple[str, str]:
     for value in (period_from, period_to):
         if not PERIOD.match(value or ""):
-            raise ValueError(f"period {value!r} is not YYYY-MM (for example 2023-01)")
+            raise ConfigError(f"period {value!r} is not YYYY-MM (for example 2023-01)")
     if period_from > period_to:
-        raise ValueError(f"--from {period_from} is after --to {period_to}")
+        raise ConfigError(f"--from {period_from} is after --to {period_to}")
     return period_from, period_to
 
 

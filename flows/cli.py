@@ -33,13 +33,12 @@ def _fail(code: int, message: str) -> None:
 
 def _guard(fn):
     """Map exceptions to the contract's exit codes with a one-line message."""
-    from pydantic import ValidationError
-
+    from flows.settings import ConfigError
     from warehouse.dialect import WarehouseBusy
 
     try:
         return fn()
-    except (ValueError, ValidationError) as exc:
+    except ConfigError as exc:
         _fail(2, str(exc).splitlines()[0])
     except WarehouseBusy as exc:
         _fail(1, f"{exc}; nothing was changed. Try again when the other run has finished.")

@@ -12,6 +12,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_PII_KEY = "thidua-development-key-not-for-production"
 
 
+class ConfigError(ValueError):
+    """A usage or configuration error: exit status 2, with a one-line message."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="THIDUA_")
 
@@ -25,10 +29,13 @@ class Settings(BaseSettings):
 
 def resolve(landing: str | Path | None = None, warehouse: str | None = None, **overrides) -> Settings:
     values = {k: v for k, v in {"landing": landing, "warehouse_url": warehouse, **overrides}.items() if v is not None}
-    settings = Settings(**values)
+    try:
+        settings = Settings(**values)
+    except ValueError as exc:      # pydantic's ValidationError, e.g. a malformed --as-of
+        raise ConfigError(" ".join(str(exc).split())) from exc
     if not settings.pii_key:
         if not settings.warehouse_url.startswith("sqlite"):
-            raise ValueError("THIDUA_PII_KEY is not set: citizen IDs are stored only as a keyed hash; "
+            raise ConfigError("THIDUA_PII_KEY is not set: citizen IDs are stored only as a keyed hash; "
                              "set THIDUA_PII_KEY to a secret before loading into PostgreSQL")
         sys.stderr.write("note: THIDUA_PII_KEY is not set; using the development key (fine for the demo only)\n")
         settings.pii_key = DEV_PII_KEY

@@ -20,7 +20,8 @@ def build(facts) -> pd.DataFrame:
     frames = []
     for phase in facts.plan.phases:
         part = data[data["month"].isin(facts.plan.months(phase))] if not data.empty else data
-        sums = part.pivot_table(index="tax_code", columns="indicator", values="amount", aggfunc="sum") \
+        sums = part.pivot_table(index="tax_code", columns="indicator", values="amount", aggfunc="sum",
+                                 fill_value=0) \
             if not part.empty else pd.DataFrame()
         phase_rows = counts[counts["phase"] == phase].set_index("tax_code") if not counts.empty else pd.DataFrame()
         codes = sorted(set(sums.index) | set(phase_rows.index))
