@@ -48,6 +48,24 @@ def nfd(text: str) -> str:
     return unicodedata.normalize("NFD", text)
 
 
+_TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+
+
+def to_cp1258(text: str) -> bytes:
+    """Windows-1258 as legacy Vietnamese tools write it: vowels with hat, breve or horn
+    precomposed, the five tone marks as combining characters."""
+    out: list[str] = []
+    for ch in unicodedata.normalize("NFD", text):
+        if not unicodedata.combining(ch) or not out:
+            out.append(ch)
+        elif ch in _TONES:
+            out[-1] += ch
+        else:      # hat, breve, horn: onto the base letter, ahead of any tone mark already there
+            base, tones = out[-1][0], out[-1][1:]
+            out[-1] = unicodedata.normalize("NFC", base + ch) + tones
+    return "".join(out).encode("cp1258")
+
+
 def make_tax_code(rng: random.Random, branch: bool = False) -> str:
     weights = (31, 29, 23, 19, 17, 13, 7, 5, 3)
     while True:
@@ -150,7 +168,7 @@ def write_sheet(root: Path, form: str, sheet: Sheet) -> Path:
             writer.writerow(([i] if sheet.stt else []) + [_cell_text(v) for v in row])
         text = buffer.getvalue()
         if sheet.style == "csv_cp1258":
-            path.write_bytes(unicodedata.normalize("NFD", text).encode("cp1258", errors="replace"))
+            path.write_bytes(to_cp1258(text))
         elif sheet.style == "csv_semicolon":
             path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
         else:
@@ -391,19 +409,19 @@ class DemoBuilder:
                         self.record["monthly"][f"{e.tax_code}|{period}"] = {
                             **{c: str(values[c]) for c in values}, "first_submitted": moment.isoformat(),
                             "zone_file": f"monthly_report/{sheet.path}"}
-                        cells = [e.tax_code, self.period_text(year, month, k),
-                                 *[self.num(values[c], style) for c in cols[2:-1]], self.stamp(moment, style, k)]
+                        def cells(style=style, k=k):
+                            return [e.tax_code, self.period_text(year, month, k),
+                                    *[self.num(values[c], style) for c in cols[2:-1]], self.stamp(moment, style, k)]
                         k += 1
                         if late:
-                            late_rows.setdefault(period, []).append(cells)
+                            late_rows.setdefault(period, []).append(cells("csv"))
                             self.record["late"].append([e.tax_code, period])
                         else:
-                            sheet.rows.append(cells)
+                            sheet.rows.append(cells())
                     self.add("monthly_report", sheet)
         for period, rows in sorted(late_rows.items()):
             self.add("monthly_report", Sheet(f"{period[:4]}/tre_han/bao_cao_tre_han_{period}.csv", cols,
-                                             rows=[[str(c) if isinstance(c, datetime) else c for c in r] for r in rows],
-                                             style="csv"))
+                                             rows=rows, style="csv"))
         self.add_monthly_messiness(cols)
 
     def sheet_for(self, form: str, path_part: str) -> Sheet:

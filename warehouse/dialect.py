@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, Table, create_engine, event, select, text
+from sqlalchemy import Connection, Engine, Integer, Table, create_engine, event, select, text
 
 
 class WarehouseBusy(Exception):
@@ -89,11 +89,22 @@ def bulk_insert(conn: Connection, table: Table, frame: pd.DataFrame) -> int:
         return 0
     columns = [c.name for c in table.columns if c.name in frame.columns]
     rows = _records(frame, columns)
+    integral = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, Integer)]
+    if integral:     # a column with a blank in pandas turns float: 642.0 must go in as 642
+        rows = [_ints(row, integral) for row in rows]
     if conn.dialect.name == "postgresql":
         _copy(conn, table, columns, rows)
     else:
         _executemany(conn, table, columns, [tuple(_sqlite_value(v) for v in row) for row in rows])
     return len(rows)
+
+
+def _ints(row: tuple, positions: list[int]) -> tuple:
+    row = list(row)
+    for i in positions:
+        if isinstance(row[i], float):
+            row[i] = int(row[i])
+    return tuple(row)
 
 
 def _sqlite_value(value):

@@ -30,31 +30,67 @@ def _vnd(value: float) -> str:
 
 
 class EnterpriseYear:
-    """Everything the enterprise criteria read for one year, indexed by tax code."""
+    """Everything the enterprise criteria read for one year, aggregated once per enterprise.
+
+    Criteria are asked per enterprise, tens of thousands of times nationally, so
+    every figure is computed here with one group-by and then looked up.
+    """
 
     def __init__(self, facts):
-        self.facts, self.year, self.plan = facts, facts.year, facts.plan
+        self.year, self.plan = facts.year, facts.plan
         monthly = facts.monthly
-        # Grouped once: criteria are asked per enterprise, tens of thousands of times nationally.
-        self._status = _by_tax(monthly_status(facts))
-        self._this_year = _by_tax(monthly[monthly["year"] == self.year] if not monthly.empty else monthly)
-        self._last_year = _by_tax(monthly[monthly["year"] == self.year - 1] if not monthly.empty else monthly)
-        self._events = _by_tax(facts.compliance)
-        self._nominations = _by_tax(facts.nominations)
-        self._empty = {"status": monthly_status(facts).iloc[:0], "monthly": monthly.iloc[:0],
-                       "events": facts.compliance.iloc[:0], "nominations": facts.nominations.iloc[:0]}
+        this = monthly[monthly["year"] == self.year] if not monthly.empty else monthly
+        last = monthly[monthly["year"] == self.year - 1] if not monthly.empty else monthly
+        self._reporting_problems(monthly_status(facts))
+        self._budget = _sum_micro(this, "budget_paid")
+        self._production = _sum_micro(this, "production_value")
+        latest = this.sort_values("period").drop_duplicates("tax_code", keep="last") if not this.empty else this
+        self._latest = {t: (p, float(a or 0)) for t, p, a in zip(latest.get("tax_code", []), latest.get("period", []),
+                                                                  latest.get("si_arrears", []))}
+        self._growth_base(this, last)
+        self._bad_events(facts.compliance)
+        noms = facts.nominations
+        flags = noms[noms["award"] == "cờ thi đua"] if not noms.empty else noms
+        self._flag_initiatives = flags.groupby("tax_code")["initiatives"].max().fillna(0).to_dict() \
+            if not flags.empty else {}
+
+    def _reporting_problems(self, status: pd.DataFrame) -> None:
+        expected = status[status["expected"]]
+        missing = expected[~expected["received"]]
+        late = expected[expected["reported_late"]]
+        self._missing = missing.groupby("tax_code")["month"].apply(list).to_dict() if not missing.empty else {}
+        self._late = late.groupby("tax_code")["month"].apply(list).to_dict() if not late.empty else {}
+
+    def _growth_base(self, this: pd.DataFrame, last: pd.DataFrame) -> None:
+        if this.empty or last.empty:
+            self._common = {}
+            return
+        both = this[["tax_code", "month", "production_value"]].merge(
+            last[["tax_code", "month", "production_value"]], on=["tax_code", "month"], suffixes=("_now", "_before"))
+        both = both.assign(now=micro(both["production_value_now"]), before=micro(both["production_value_before"]))
+        grouped = both.groupby("tax_code")
+        sums = grouped[["now", "before"]].sum()
+        months = grouped["month"].apply(list)
+        self._common = {t: (int(r.now), int(r.before), months[t]) for t, r in sums.iterrows()}
+
+    def _bad_events(self, events: pd.DataFrame) -> None:
+        if events.empty:
+            self._bad = {}
+            return
+        serious = self.rule("serious_severity")
+        incident = events["event_type"].isin(["vi phạm", "sự cố"])
+        bad = events[(incident & (events["severity"] == serious))
+                     | ((events["event_type"] == "vi phạm") & events["domain"].isin(self.rule("any_severity_domains")))]
+        self._bad = {t: g.sort_values("event_date") for t, g in bad.groupby("tax_code")} if not bad.empty else {}
 
     def rule(self, name):
         return self.plan.rule("flag", name)
 
     def reporting(self, tax: str) -> Verdict:
-        rows = self._status.get(tax, self._empty["status"])
-        rows = rows[rows["expected"]]
-        missing = rows.loc[~rows["received"], "month"]
-        late = rows.loc[rows["reported_late"], "month"]
+        missing, late = self._missing.get(tax, []), self._late.get(tax, [])
         allowed = int(self.rule("late_reports_allowed"))
         problems = []
-        if len(missing):
+        if missing:
             problems.append(f"thiếu báo cáo tháng {_months(missing)}/{self.year}")
         if len(late) > allowed:
             problems.append(f"{len(late)} báo cáo trễ hạn (tháng {_months(late)}/{self.year}), "
@@ -62,71 +98,61 @@ class EnterpriseYear:
         return Verdict(not problems, "; ".join(problems) or None)
 
     def budget(self, tax: str) -> Verdict:
-        paid = self._this_year.get(tax, self._empty["monthly"])["budget_paid"]
-        total = exact(int(micro(paid).sum()), "budget_paid")
+        total = exact(self._budget.get(tax, 0), "budget_paid")
         if total > Decimal(str(self.rule("min_budget_paid"))):
             return Verdict(True)
         return Verdict(False, f"tổng nộp ngân sách năm {self.year} là {_vnd(float(total))} tỷ đồng")
 
     def social_insurance(self, tax: str) -> Verdict:
-        rows = self._this_year.get(tax, self._empty["monthly"])
-        if rows.empty:
+        if tax not in self._latest:
             return Verdict(False, f"không có báo cáo tháng nào trong năm {self.year} để xác định nợ BHXH")
-        latest = rows.sort_values("period").iloc[-1]
-        arrears = float(latest["si_arrears"] or 0)
+        period, arrears = self._latest[tax]
         if arrears <= float(self.rule("max_si_arrears")):
             return Verdict(True)
-        return Verdict(False, f"còn nợ BHXH {_vnd(arrears)} triệu đồng tại kỳ {latest['period'][5:]}/{self.year}")
+        return Verdict(False, f"còn nợ BHXH {_vnd(arrears)} triệu đồng tại kỳ {period[5:]}/{self.year}")
 
     def compliance(self, tax: str) -> Verdict:
-        events = self._events.get(tax, self._empty["events"])
-        if events.empty:
+        bad = self._bad.get(tax)
+        if bad is None:
             return Verdict(True)
-        serious = self.rule("serious_severity")
-        incident = events["event_type"].isin(["vi phạm", "sự cố"])
-        bad = events[(incident & (events["severity"] == serious))
-                     | ((events["event_type"] == "vi phạm") & events["domain"].isin(self.rule("any_severity_domains")))]
-        if bad.empty:
-            return Verdict(True)
-        listed = "; ".join(f"{e.event_type} {e.severity or ''} lĩnh vực {e.domain} ngày "
-                           f"{e.event_date:%d/%m/%Y} (biên bản {e.record_id})".replace("  ", " ")
-                           for e in bad.sort_values("event_date").itertuples())
+        listed = "; ".join(" ".join(f"{e.event_type} {e.severity or ''} lĩnh vực {e.domain} ngày "
+                                    f"{e.event_date:%d/%m/%Y} (biên bản {e.record_id})".split())
+                           for e in bad.itertuples())
         return Verdict(False, listed)
 
     def growth(self, tax: str) -> tuple[Verdict, float | None]:
-        now = self._this_year.get(tax, self._empty["monthly"]).set_index("month")["production_value"]
-        before = self._last_year.get(tax, self._empty["monthly"]).set_index("month")["production_value"]
-        common = now.index.intersection(before.index)
-        if common.empty:
+        if tax not in self._common:
             return Verdict(True, "không có số liệu năm trước"), None
-        a, b = int(micro(now[common]).sum()), int(micro(before[common]).sum())
-        if b == 0:
+        now, before, months = self._common[tax]
+        if before == 0:
             return Verdict(True, "không có số liệu năm trước (sản xuất năm trước bằng 0)"), None
-        growth = float((Decimal(a - b) * 100 / Decimal(b)).quantize(Decimal("0.0001")))
-        minimum = float(self.rule("min_growth_pct"))
-        if growth >= minimum:
+        growth = float((Decimal(now - before) * 100 / Decimal(before)).quantize(Decimal("0.0001")))
+        if growth >= float(self.rule("min_growth_pct")):
             return Verdict(True), growth
         return Verdict(False, f"sản xuất giảm {abs(growth):.2f}% so với cùng kỳ {self.year - 1} "
-                              f"(tháng {_months(common)})"), growth
+                              f"(tháng {_months(months)})"), growth
 
     def initiative(self, tax: str) -> Verdict:
-        noms = self._nominations.get(tax, self._empty["nominations"])
-        mine = noms[noms["award"] == "cờ thi đua"]
-        if mine.empty:
+        if tax not in self._flag_initiatives:
             return Verdict(False, f"không có hồ sơ đề nghị Cờ thi đua năm {self.year}")
-        if (mine["initiatives"].fillna(0) >= int(self.rule("min_initiatives"))).any():
+        if self._flag_initiatives[tax] >= int(self.rule("min_initiatives")):
             return Verdict(True)
         return Verdict(False, "hồ sơ đề nghị Cờ thi đua không có sáng kiến, mô hình mới được công nhận")
 
     def production(self, tax: str) -> Decimal:
-        values = self._this_year.get(tax, self._empty["monthly"])["production_value"]
-        return exact(int(micro(values).sum()), "production")
+        return exact(self._production.get(tax, 0), "production")
 
     def enterprise_standing(self, tax: str) -> Verdict:
         """k_enterprise / i_enterprise: compliance and social insurance of the nominee's enterprise."""
         verdicts = [self.compliance(tax), self.social_insurance(tax)]
         failed = [v.reason for v in verdicts if not v.passed]
         return Verdict(not failed, f"doanh nghiệp {tax}: " + "; ".join(failed) if failed else None)
+
+
+def _sum_micro(frame: pd.DataFrame, column: str) -> dict[str, int]:
+    if frame.empty:
+        return {}
+    return frame.assign(_v=micro(frame[column])).groupby("tax_code")["_v"].sum().to_dict()
 
 
 def _by_tax(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
