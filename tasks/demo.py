@@ -193,6 +193,23 @@ def _write_xlsx(path: Path, form: str, sheet: Sheet, headers: list[str]) -> None
     for i, row in enumerate(sheet.rows, 1):
         ws.append(([i] if sheet.stt else []) + [v for v in row])
     book.save(path)
+    _freeze_zip(path)
+
+
+def _freeze_zip(path: Path) -> None:
+    """Same content, same bytes: fixed zip timestamps and document dates, so that
+    rewriting the demo does not look like new submissions."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as source:
+        entries = [(info.filename, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in entries:
+            if name == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*", rb"\g<1>2023-01-01T00:00:00Z", data)
+            target.writestr(zipfile.ZipInfo(name, date_time=(2023, 1, 1, 0, 0, 0)), data,
+                            compress_type=zipfile.ZIP_DEFLATED)
 
 
 def xlsx_row_number(sheet: Sheet, index: int) -> int:

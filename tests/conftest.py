@@ -73,6 +73,8 @@ def pg_session_url():
 
 def _pg_database():
     if not _pg_available():
+        if os.environ.get("THIDUA_REQUIRE_PG"):
+            pytest.fail(f"PostgreSQL not reachable at {PG_ADMIN_URL} and THIDUA_REQUIRE_PG is set")
         pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}")
     name = f"thidua_t_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")

@@ -1,0 +1,90 @@
+import unicodedata
+
+import pandas as pd
+import pytest
+
+from tasks import coerce
+
+
+@pytest.mark.parametrize("text,value", [
+    ("1.234", 1234.0), ("12.345.678", 12345678.0), ("1,0", 1.0), ("1.234,5", 1234.5), ("1,234.5", 1234.5),
+    ("1.5", 1.5), ("1.23", 1.23), ("1.2345", 1.2345), ("323.000", 323000.0), (" 1 234,5 ", 1234.5),
+    ("-3,25", -3.25), ("0", 0.0), ("123.4560", 123.456),
+])
+def test_number_rules_of_the_contract(text, value):
+    out, bad = coerce.number(pd.Series([text]))
+    assert not bad[0] and out[0] == pytest.approx(value, abs=1e-12)
+
+
+@pytest.mark.parametrize("text", ["12a,5", "1,2,3", "abc", "--1", "1.2.3,4,5"])
+def test_bad_numbers_are_flagged(text):
+    out, bad = coerce.number(pd.Series([text]))
+    assert bad[0] and pd.isna(out[0])
+
+
+def test_blank_is_not_a_bad_number():
+    out, bad = coerce.number(pd.Series([None]))
+    assert not bad[0] and pd.isna(out[0])
+
+
+@pytest.mark.parametrize("text", ["2023-01", "01/2023", "1/2023", "T1/2023", "Tháng 1/2023", "tháng 01 năm 2023",
+                                  "THÁNG 1/2023", "t01/2023", "2023-01-01"])
+def test_every_period_spelling(text):
+    out, bad = coerce.month(pd.Series([text]))
+    assert not bad[0] and out[0] == "2023-01"
+
+
+@pytest.mark.parametrize("text", ["13/2023", "2023-13", "Q1/2023", "2023"])
+def test_bad_periods(text):
+    assert coerce.month(pd.Series([text]))[1][0]
+
+
+@pytest.mark.parametrize("text,day", [("1/5/2023", "2023-05-01"), ("01/05/2023", "2023-05-01"),
+                                      ("2023-05-01", "2023-05-01"), ("2023-05-01 00:00:00", "2023-05-01")])
+def test_dates(text, day):
+    out, bad = coerce.date_(pd.Series([text]))
+    assert not bad[0] and str(out[0]) == day
+
+
+def test_impossible_date_is_flagged():
+    assert coerce.date_(pd.Series(["31/02/2023"]))[1][0]
+
+
+@pytest.mark.parametrize("text,utc", [
+    ("05/02/2023 09:30", "2023-02-05 02:30:00"),          # local Asia/Ho_Chi_Minh
+    ("5/2/2023 09:30:15", "2023-02-05 02:30:15"),
+    ("2023-02-05T09:30:00+07:00", "2023-02-05 02:30:00"),
+    ("2023-02-05T02:30:00Z", "2023-02-05 02:30:00"),
+    ("2023-02-05 09:30:00", "2023-02-05 02:30:00"),
+])
+def test_datetimes_become_utc(text, utc):
+    out, bad = coerce.datetime_(pd.Series([text]))
+    assert not bad[0] and str(out[0]) == utc
+
+
+def test_report_deadline_is_the_tenth_of_next_month_local():
+    assert str(coerce.local_deadline("2023-12")) == "2024-01-10 16:59:59"
+
+
+@pytest.mark.parametrize("text,code", [("2300325764", "2300325764"), ("0100109106-001", "0100109106-001"),
+                                       ("0100109106001", "0100109106-001"), ("100109106", "0100109106")])
+def test_valid_tax_codes(text, code):
+    out, bad = coerce.tax_code(pd.Series([text]))
+    assert not bad[0] and out[0] == code
+
+
+@pytest.mark.parametrize("text", ["2300325765", "0100109106-000", "12345", "0000000000"])
+def test_invalid_tax_codes(text):
+    assert coerce.tax_code(pd.Series([text]))[1][0]
+
+
+def test_nfd_and_case_fold_to_the_canonical_choice():
+    nfd = unicodedata.normalize("NFD", "Hoạt Động")
+    out, _ = coerce.choice(pd.Series([nfd, "FDI", "fdi", "lạ"]), ("hoạt động", "FDI"))
+    assert list(out) == ["hoạt động", "FDI", "FDI", "lạ"]
+
+
+def test_zone_by_code_or_name():
+    names = {"quang châu": "QC"}
+    out, _ = coerce.zone(pd.Series(["qc", "KCN Quang Châu", unicodedata.normalize("NFD", "Quang Châu")]), names)
+    assert list(out) == ["QC", "QC", "QC"]

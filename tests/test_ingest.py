@@ -1,0 +1,86 @@
+import json
+import os
+
+import pytest
+from openpyxl import Workbook
+
+from tasks.demo import to_cp1258
+from tasks.ingest import FileRejected, read_submission
+
+os.environ.setdefault("THIDUA_PII_KEY", "test-pii-key")
+ROSTER_VI = "Mã số thuế;Tên doanh nghiệp;Mã KCN;Cụm thi đua;Loại hình;Quốc gia;Trạng thái;Hiệu lực từ"
+
+
+def _write(path, data: bytes):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def test_csv_with_bom_semicolons_and_vietnamese_headers(tmp_path):
+    text = ROSTER_VI + "\n2300325764;Công ty A;QC;Cụm 1;FDI;Hàn Quốc;hoạt động;1/1/2020\n\n"
+    path = _write(tmp_path / "a.csv", b"\xef\xbb\xbf" + text.encode())
+    rows = read_submission(path, "enterprises", "enterprises/a.csv").rows
+    assert list(rows["tax_code"]) == ["2300325764"] and list(rows["_row_number"]) == [2]
+
+
+def test_cp1258_legacy_encoding(tmp_path):
+    text = ROSTER_VI + "\n2300325764;Công ty Đức Việt;QC;Cụm 1;FDI;;hoạt động;1/1/2020\n"
+    rows = read_submission(_write(tmp_path / "b.csv", to_cp1258(text)), "enterprises", "b.csv").rows
+    import unicodedata
+    assert unicodedata.normalize("NFC", rows["name"][0]) == "Công ty Đức Việt"
+
+
+def test_csv_line_numbers_count_blank_and_multiline_rows(tmp_path):
+    text = 'tax_code,name,zone_code,cluster,ownership,country,status,valid_from\n\n2300325764,"Công ty\nA",QC,C,FDI,,hoạt động,1/1/2020\n2300325764,B,QC,C,FDI,,hoạt động,1/1/2021\n'
+    rows = read_submission(_write(tmp_path / "c.csv", text.encode()), "enterprises", "c.csv").rows
+    assert list(rows["_row_number"]) == [3, 5]
+
+
+def test_xlsx_title_rows_stt_and_unit_suffix(tmp_path):
+    book = Workbook()
+    ws = book.active
+    ws.title = "Sheet1"
+    ws.append(["BÁO CÁO THÁNG"])
+    ws.append([])
+    ws.append(["STT", "Mã số thuế", "Kỳ báo cáo", "Giá trị sản xuất công nghiệp (triệu đồng)", "Doanh thu",
+               "Kim ngạch xuất khẩu (nghìn USD)", "Kim ngạch nhập khẩu", "Tổng số lao động", "Lao động tuyển mới",
+               "Lao động nghỉ việc", "Nộp ngân sách", "Nợ bảo hiểm xã hội", "Ghi chú"])
+    ws.append([1, "2300325764", "01/2023", 1.234, 2, 3, 4, 100, 5, 1, 0.5, 0, "x"])
+    book.save(tmp_path / "m.xlsx")
+    sub = read_submission(tmp_path / "m.xlsx", "monthly_report", "m.xlsx")
+    assert sub.rows["_row_number"].tolist() == [4]
+    assert sub.rows["production_value"][0] == "1,234"          # a native 1.234 stays one point two three four
+    assert [w["column"] for w in sub.warnings] == ["Ghi chú"]
+
+
+def test_json_both_shapes(tmp_path):
+    row = {"zone_code": "QC", "developer": "X", "period": "01/2023", "cleared_ha": 1.5}
+    for name, doc in (("l.json", [row, row]), ("r.json", {"rows": [row]})):
+        sub = read_submission(_write(tmp_path / name, json.dumps(doc).encode()), "land_clearance", name)
+        assert sub.rows["cleared_ha"][0] == "1,5"
+        assert sub.rows["_row_number"][0] == 1
+
+
+def test_missing_column_rejects_the_file_and_names_the_column(tmp_path):
+    path = _write(tmp_path / "d.csv", b"zone_code,developer,period\nQC,X,01/2023\n")
+    with pytest.raises(FileRejected) as err:
+        read_submission(path, "land_clearance", "d.csv")
+    assert err.value.code == "missing_column" and "cleared_ha" in err.value.message_vi
+
+
+def test_unreadable_file(tmp_path):
+    with pytest.raises(FileRejected) as err:
+        read_submission(_write(tmp_path / "e.xlsx", b"PK\x03\x04garbage"), "land_clearance", "e.xlsx")
+    assert err.value.code == "unreadable_file"
+    with pytest.raises(FileRejected):
+        read_submission(_write(tmp_path / "f.json", b"{not json"), "land_clearance", "f.json")
+
+
+def test_citizen_id_is_hashed_at_ingest(tmp_path):
+    row = {"nomination_id": "N1", "year": 2023, "award": "bằng khen", "nominee_type": "cá nhân",
+           "nominee_name": "A", "tax_code": "2300325764", "person_id": "0010 9900 0123", "excellent_years": 2,
+           "cstdcs_years": 2, "initiatives": 0, "discipline": "không"}
+    sub = read_submission(_write(tmp_path / "n.json", json.dumps([row]).encode()), "nominations", "n.json")
+    value = sub.rows["person_id"][0]
+    assert value.startswith("#") and "001099000123" not in value

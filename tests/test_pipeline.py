@@ -1,0 +1,115 @@
+"""Pipeline behaviour on small landing sets, through real Prefect flow runs into SQLite."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import small
+from conftest import mart_sql, query, run_nightly
+from warehouse.marts import MARTS
+
+pytestmark = pytest.mark.e2e
+
+
+def snapshot(url: str) -> dict[str, list]:
+    out = {}
+    for name in MARTS:
+        rows = query(url, f"SELECT * FROM {mart_sql(url, name)}")
+        out[name] = sorted(tuple(sorted((k, str(v)) for k, v in r.items() if k != "first_seen_at")) for r in rows)
+    return out
+
+
+def test_a_second_run_changes_no_mart(prefect_harness, demo_sqlite, demo_landing):
+    before = snapshot(demo_sqlite)
+    result = run_nightly(demo_landing, demo_sqlite)
+    assert result["files_new"] == 0 and result["nothing_new"]
+    assert snapshot(demo_sqlite) == before
+
+
+def test_a_correction_changes_exactly_its_enterprise_month(prefect_harness, demo_sqlite, demo_record, tmp_path):
+    db = tmp_path / "copy.db"
+    shutil.copy(demo_sqlite.removeprefix("sqlite:///"), db)
+    url = f"sqlite:///{db}"
+    key = sorted(k for k, v in demo_record["monthly"].items() if k.endswith("2023-10") and not v.get("corrected"))[0]
+    tax, period = key.split("|")
+    old = demo_record["monthly"][key]
+    row = [tax, period, "777.777,5", old["revenue"], old["export_value"], old["import_value"], old["workers_total"],
+           old["workers_hired"], old["workers_left"], old["budget_paid"], old["si_arrears"], "20/12/2023 10:00"]
+    landing = tmp_path / "landing"
+    small.write(landing, "monthly_report/dieu_chinh/sua.csv", [small.MONTHLY_HEADER.replace(",", ";"), ";".join(row)])
+    before = query(url, f"SELECT * FROM {mart_sql(url, 'enterprise_scorecard')} WHERE year = 2023")
+    run_nightly(landing, url)
+    after = query(url, f"SELECT * FROM {mart_sql(url, 'enterprise_scorecard')} WHERE year = 2023")
+    diff = {(b["tax_code"], b["phase"]) for b, a in zip(sorted(before, key=_k), sorted(after, key=_k)) if b != a}
+    assert diff == {(tax, "P2"), (tax, "Y")}
+    new = {r["phase"]: r for r in after if r["tax_code"] == tax}
+    old_row = {r["phase"]: r for r in before if r["tax_code"] == tax}
+    delta = 777777.5 - float(old["production_value"])
+    assert new["Y"]["production"] == pytest.approx(old_row["Y"]["production"] + delta / 1000, abs=1e-6)
+
+
+def _k(r):
+    return (r["tax_code"], r["phase"])
+
+
+def test_rows_for_an_unknown_enterprise_load_once_the_roster_catches_up(prefect_harness, tmp_path):
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    landing = tmp_path / "landing"
+    small.roster(landing, rows=[f"{small.A},Công ty A,QC,Cụm 1,FDI,,hoạt động,01/01/2020"])
+    small.monthly(landing, "monthly_report/m.csv", [small.monthly_row(small.A, "2023-01"),
+                                                   small.monthly_row(small.B, "2023-01", production="2000")])
+    run_nightly(landing, url)
+    rej = query(url, "SELECT reason_code, value FROM mart_rejections")
+    assert rej == [{"reason_code": "unknown_enterprise", "value": small.B}]
+    small.roster(landing, "enterprises/roster2.csv", [f"{small.B},Công ty B,DT,Cụm 1,trong nước,,hoạt động,01/01/2020"])
+    run_nightly(landing, url)
+    assert query(url, "SELECT * FROM mart_rejections") == []
+    prod = query(url, "SELECT actual FROM mart_phase_progress WHERE phase='P1' AND indicator='production'")
+    assert prod[0]["actual"] == pytest.approx(3.0)
+
+
+def test_a_failed_run_leaves_the_warehouse_as_it_was(prefect_harness, tmp_path, monkeypatch):
+    from tasks.plan import load_plan
+
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    landing = tmp_path / "landing"
+    small.roster(landing)
+    small.monthly(landing, "monthly_report/m1.csv", [small.monthly_row(small.A, "2023-01")])
+    run_nightly(landing, url)
+    before = snapshot(url), query(url, "SELECT count(*) AS n FROM ops_files")
+    small.monthly(landing, "monthly_report/m2.csv", [small.monthly_row(small.A, "2023-02")])
+    broken = tmp_path / "config"
+    shutil.copytree(small_config(), broken)
+    (broken / "plans" / "2023.yaml").write_text("targets: [unclosed\n", encoding="utf-8")
+    monkeypatch.setenv("THIDUA_CONFIG_DIR", str(broken))
+    load_plan.cache_clear()
+    try:
+        with pytest.raises(Exception):
+            run_nightly(landing, url)
+    finally:
+        monkeypatch.delenv("THIDUA_CONFIG_DIR")
+        load_plan.cache_clear()
+    assert (snapshot(url), query(url, "SELECT count(*) AS n FROM ops_files")) == before
+    failed = query(url, "SELECT status, message FROM ops_runs WHERE status = 'failed'")
+    assert failed and "refresh" in failed[0]["message"]
+
+
+def small_config():
+    from tasks.plan import CONFIG_DIR
+    return CONFIG_DIR
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["backfill", "--from", "2023-13", "--to", "2023-01"], "not YYYY-MM"),
+    (["backfill", "--from", "2023-05", "--to", "2023-01"], "after"),
+    (["run", "--as-of", "27/11/2026"], "as_of"),
+])
+def test_usage_errors_exit_2_with_one_line(args, needle, tmp_path):
+    cli = [sys.executable, "-c", "from flows.cli import main; main()"]
+    done = subprocess.run(cli + args, capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert needle in done.stderr and len(done.stderr.strip().splitlines()) == 1
