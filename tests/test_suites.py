@@ -14,3 +14,9 @@ def test_every_expectation_names_a_reason_and_a_column():
     for form in FORMS:
         for exp in json.loads(suite_path(form).read_text(encoding="utf-8"))["expectations"]:
             assert exp["meta"]["reason_code"] and exp["meta"]["column"] in FORMS[form].column_names
+
+
+def test_data_dictionary_is_current():
+    from warehouse.dictionary import DOC, render
+
+    assert DOC.read_text(encoding="utf-8") == render(), "run: python -m warehouse.dictionary"

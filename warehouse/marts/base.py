@@ -7,14 +7,14 @@ from typing import Callable
 
 from sqlalchemy import BigInteger, Boolean, DateTime, Integer, Numeric, String, Text
 
-YEAR = Integer
+YEAR = Integer()
 VALUE = Numeric(30, 9, asdecimal=False)
 PCT = Numeric(12, 4, asdecimal=False)
-COUNT = BigInteger
-TEXT = Text
+COUNT = BigInteger()
+TEXT = Text()
 CODE = String(32)
-FLAG = Boolean
-STAMP = DateTime
+FLAG = Boolean()
+STAMP = DateTime()
 
 
 @dataclass(frozen=True)
