@@ -124,3 +124,16 @@ def test_outliers_and_late_reports_are_warnings(demo_warehouse, demo_record):
         assert (demo_record["monthly"][key]["zone_file"], "production_value") in outliers
     late = [r for r in rows if r["code"] == "late_report"]
     assert len(late) == len(demo_record["late"])
+
+
+def test_award_quota_and_every_ineligible_row_has_a_reason(demo_warehouse):
+    quota = {r["award"]: r for r in query(demo_warehouse, f"SELECT * FROM {mart_sql(demo_warehouse, 'award_quota')} "
+                                                          "WHERE year = 2023")}
+    assert {k: v["required"] for k, v in quota.items()} == {"flag": 5, "merit_collective": 10, "merit_individual": 10}
+    flag = query(demo_warehouse, f"SELECT * FROM {mart_sql(demo_warehouse, 'flag_eligibility')} WHERE year = 2023")
+    assert quota["flag"]["achieved"] == sum(1 for r in flag if r["recommended"])
+    for r in quota.values():
+        assert r["shortfall"] == max(0, r["required"] - r["achieved"])
+    for mart in ("flag_eligibility", "merit_collective_eligibility", "merit_individual_eligibility"):
+        rows = query(demo_warehouse, f"SELECT eligible, reasons FROM {mart_sql(demo_warehouse, mart)}")
+        assert rows and all(r["reasons"] for r in rows if not r["eligible"]), mart

@@ -25,6 +25,10 @@ def _months(months) -> str:
     return ", ".join(str(int(m)) for m in sorted(months))
 
 
+def _vn_pct(value: float) -> str:
+    return f"{value:.2f}".replace(".", ",") + "%"
+
+
 def _vnd(value: float) -> str:
     return f"{value:,.3f}".replace(",", " ").replace(".", ",").replace(" ", ".").rstrip("0").rstrip(",")
 
@@ -129,7 +133,7 @@ class EnterpriseYear:
         growth = float((Decimal(now - before) * 100 / Decimal(before)).quantize(Decimal("0.0001")))
         if growth >= float(self.rule("min_growth_pct")):
             return Verdict(True), growth
-        return Verdict(False, f"sản xuất giảm {abs(growth):.2f}% so với cùng kỳ {self.year - 1} "
+        return Verdict(False, f"sản xuất giảm {_vn_pct(abs(growth))} so với cùng kỳ {self.year - 1} "
                               f"(tháng {_months(months)})"), growth
 
     def initiative(self, tax: str) -> Verdict:

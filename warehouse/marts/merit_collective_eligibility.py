@@ -10,26 +10,24 @@ from warehouse.marts.base import C_ELIGIBLE, C_REASONS, C_TAX, C_YEAR, CODE, FLA
 MEMBER_CRITERIA = ("k_members_completed", "k_advanced_share", "k_cstdcs")
 
 
+def check(ok: bool, reason: str) -> Verdict:
+    return Verdict(bool(ok), None if ok else reason)
+
+
 def judge_collective(nom, rules: dict, standing: Verdict) -> dict[str, Verdict]:
-    verdicts = {"k_excellent_years": Verdict(
-        nom.excellent_years >= rules["min_excellent_years"],
-        None if nom.excellent_years >= rules["min_excellent_years"]
-        else f"{nom.excellent_years} năm liên tục hoàn thành xuất sắc nhiệm vụ, cần {rules['min_excellent_years']}")}
+    need_years = rules["min_excellent_years"]
+    verdicts = {"k_excellent_years": check(nom.excellent_years >= need_years,
+                                           f"{nom.excellent_years} năm liên tục hoàn thành xuất sắc nhiệm vụ, cần {need_years}")}
     if nom.nominee_type == "tập thể":
         share = 100 * nom.members_advanced / nom.members_total
-        verdicts["k_members_completed"] = Verdict(
-            nom.members_completed == nom.members_total,
-            None if nom.members_completed == nom.members_total
-            else f"{nom.members_completed}/{nom.members_total} thành viên hoàn thành nhiệm vụ")
-        verdicts["k_advanced_share"] = Verdict(
-            share >= rules["min_advanced_share_pct"],
-            None if share >= rules["min_advanced_share_pct"]
-            else f"{nom.members_advanced}/{nom.members_total} ({share:.1f}%) đạt Lao động tiên tiến, "
-                 f"cần ≥ {rules['min_advanced_share_pct']}%")
-        verdicts["k_cstdcs"] = Verdict(
-            nom.members_cstdcs >= rules["min_cstdcs"],
-            None if nom.members_cstdcs >= rules["min_cstdcs"]
-            else f"{nom.members_cstdcs} Chiến sĩ thi đua cơ sở, cần ≥ {rules['min_cstdcs']}")
+        need_share, need_cstdcs = rules["min_advanced_share_pct"], rules["min_cstdcs"]
+        verdicts["k_members_completed"] = check(nom.members_completed == nom.members_total,
+                                                f"{nom.members_completed}/{nom.members_total} thành viên hoàn thành nhiệm vụ")
+        verdicts["k_advanced_share"] = check(share >= need_share,
+                                             f"{nom.members_advanced}/{nom.members_total} ({share:.1f}%) đạt Lao động "
+                                             f"tiên tiến, cần ≥ {need_share}%".replace(".", ","))
+        verdicts["k_cstdcs"] = check(nom.members_cstdcs >= need_cstdcs,
+                                     f"{nom.members_cstdcs} Chiến sĩ thi đua cơ sở, cần ≥ {need_cstdcs}")
     else:                                    # an enterprise: member criteria do not apply
         for name in MEMBER_CRITERIA:
             verdicts[name] = Verdict(None)
@@ -39,8 +37,7 @@ def judge_collective(nom, rules: dict, standing: Verdict) -> dict[str, Verdict]:
 
 
 def _discipline(discipline: str, allowed: list[str]) -> Verdict:
-    ok = discipline in allowed
-    return Verdict(ok, None if ok else f"có kỷ luật mức «{discipline}»")
+    return check(discipline in allowed, f"có kỷ luật mức «{discipline}»")
 
 
 LABELS = {"k_excellent_years": "số năm xuất sắc", "k_members_completed": "hoàn thành nhiệm vụ",

@@ -9,17 +9,17 @@ import pandas as pd
 
 from warehouse.marts.award_rules import Verdict, frame_or_empty
 from warehouse.marts.base import C_ELIGIBLE, C_REASONS, C_TAX, C_YEAR, CODE, FLAG, TEXT, Mart, cols
-from warehouse.marts.merit_collective_eligibility import _discipline, nomination_rows
+from warehouse.marts.merit_collective_eligibility import _discipline, check, nomination_rows
 
 
 def judge_individual(nom, rules: dict, standing: Verdict) -> dict[str, Verdict]:
     by_cstdcs = nom.cstdcs_years >= rules["min_cstdcs_years"]
     by_excellence = (nom.excellent_years >= rules["min_excellent_years"]
                      and nom.initiatives >= rules["min_initiatives_with_excellent"])
-    record = Verdict(by_cstdcs or by_excellence, None if by_cstdcs or by_excellence else
-                     f"{nom.cstdcs_years} năm CSTĐCS liên tục (cần {rules['min_cstdcs_years']}), hoặc "
-                     f"{nom.excellent_years} năm xuất sắc (cần {rules['min_excellent_years']}) với "
-                     f"{nom.initiatives} sáng kiến (cần {rules['min_initiatives_with_excellent']})")
+    record = check(by_cstdcs or by_excellence,
+                   f"{nom.cstdcs_years} năm CSTĐCS liên tục (cần {rules['min_cstdcs_years']}), hoặc "
+                   f"{nom.excellent_years} năm xuất sắc (cần {rules['min_excellent_years']}) với "
+                   f"{nom.initiatives} sáng kiến (cần {rules['min_initiatives_with_excellent']})")
     return {"i_record": record, "i_discipline": _discipline(nom.discipline, rules["allowed_discipline"]),
             "i_enterprise": standing}
 
