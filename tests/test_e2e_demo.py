@@ -137,3 +137,31 @@ def test_award_quota_and_every_ineligible_row_has_a_reason(demo_warehouse):
     for mart in ("flag_eligibility", "merit_collective_eligibility", "merit_individual_eligibility"):
         rows = query(demo_warehouse, f"SELECT eligible, reasons FROM {mart_sql(demo_warehouse, mart)}")
         assert rows and all(r["reasons"] for r in rows if not r["eligible"]), mart
+
+
+def test_zones_keep_history_and_the_2025_merger(demo_warehouse):
+    rows = query(demo_warehouse, f"SELECT * FROM {mart_sql(demo_warehouse, 'zones')}")
+    qc = sorted((str(r["valid_from"]), r["province"]) for r in rows if r["zone_code"] == "QC")
+    assert qc == [("1900-01-01", "Bắc Giang"), ("2025-07-01", "Bắc Ninh")]
+    vh = {str(r["valid_from"]): float(r["area_ha"]) for r in rows if r["zone_code"] == "VH"}
+    assert vh["1900-01-01"] == pytest.approx(197.31) and vh["2023-09-18"] == pytest.approx(197.31 + 116.85)
+    assert any(r["zone_code"] == "HY" and str(r["valid_from"]) == "2023-05-20" for r in rows)
+    provinces = query(demo_warehouse, f"SELECT DISTINCT province FROM {mart_sql(demo_warehouse, 'zone_phase_rollup')} "
+                                      "WHERE year = 2023")
+    assert provinces == [{"province": "Bắc Giang"}]
+
+
+def test_export_writes_every_mart_as_csv(demo_warehouse, tmp_path):
+    import csv
+
+    from flows.report import export_marts
+    from warehouse.marts import MARTS
+
+    paths = export_marts(demo_warehouse, tmp_path)
+    assert sorted(p.stem for p in paths) == sorted(MARTS)
+    for path in paths:
+        with path.open(encoding="utf-8") as handle:
+            header = next(csv.reader(handle))
+        assert header == MARTS[path.stem].column_names
+    with (tmp_path / "phase_progress.csv").open(encoding="utf-8") as handle:
+        assert sum(1 for _ in handle) == 1 + 2 * 3 * 10        # 2022 and 2023 x 3 phases x 10 indicators
