@@ -115,6 +115,21 @@ def export(out: Path = typer.Option(..., "--out", help="Folder for <mart>.csv"),
     _guard(go)
 
 
+@app.command()
+def serve():
+    """Serve the `nightly` (01:00 Asia/Ho_Chi_Minh) and `backfill` deployments from this process.
+
+    Needs a Prefect server: `prefect server start`, then PREFECT_API_URL=http://127.0.0.1:4200/api.
+    """
+    def go():
+        from flows.deployments import serve_all
+        from flows.settings import resolve
+
+        resolve()
+        serve_all()
+    _guard(go)
+
+
 @report_app.command("awards")
 def report_awards(year: int = typer.Option(..., "--year"), out: Path = typer.Option(..., "--out"),
                   warehouse: Optional[str] = WAREHOUSE):

@@ -18,12 +18,13 @@ import pandas as pd
 from prefect import task
 from prefect.cache_policies import NONE
 from sqlalchemy import Connection, insert, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from flows.settings import Settings
 from tasks import load
+from tasks.archive import write_batch
 from tasks.discover import LandingFile, discover
-from tasks.forms import FORM_ORDER
+from tasks.forms import FORM_ORDER, FORMS
 from tasks.ingest import FileRejected, read_submission
 from tasks.refresh import refresh_marts, refresh_warnings
 from tasks.transform import zone_lookup, zone_versions
@@ -71,8 +72,9 @@ def read_files(files: list[LandingFile]) -> list[tuple[LandingFile, object]]:
 
 
 @task(name="ingest-form", cache_policy=NONE)
-def ingest_form(conn: Connection, form: str, read: list, run_id: int, summary: RunSummary) -> list[int]:
-    """Register each new file, keep its raw rows; returns the ids of files with rows to validate."""
+def ingest_form(conn: Connection, form: str, read: list, run_id: int, summary: RunSummary,
+                archive: Path | None) -> list[int]:
+    """Register each new file, keep its raw rows (and archive them); returns the ids of files to validate."""
     file_ids = []
     for landing_file, result in read:
         file_id = load.register_file(conn, landing_file, run_id, _now())
@@ -83,6 +85,8 @@ def ingest_form(conn: Connection, form: str, read: list, run_id: int, summary: R
             continue
         rows = result.rows.assign(_file_id=file_id)
         load.store_raw(conn, form, rows)
+        if archive is not None:
+            write_batch(archive, form, landing_file.sha256, landing_file.rel_path, result.rows)
         load.store_file_warnings(conn, file_id, form, result.warnings)
         load.set_rows_read(conn, file_id, len(rows))
         file_ids.append(file_id)
@@ -96,20 +100,35 @@ def _context(conn: Connection, as_of: date) -> Context:
 
 @task(name="validate-load-form", cache_policy=NONE)
 def validate_and_load(conn: Connection, form: str, file_ids: list[int], run_id: int, as_of: date,
-                      summary: RunSummary) -> None:
-    if not file_ids:
-        return
-    raw = load.read_raw(conn, form, file_ids)
+                      summary: RunSummary, archive: Path | None = None) -> set[int] | None:
+    """Validate and load the files' rows; returns the years they touch (None: every year)."""
+    raw = load.read_raw(conn, form, file_ids, archive)
     result = validate_form(form, raw, load.first_seen(conn, file_ids), _context(conn, as_of))
     load.replace_staging(conn, form, file_ids, result.accepted, result.rejections, run_id)
     summary.rows_accepted[form] += len(result.accepted)
     summary.rows_rejected.update(result.rejections["reason_code"].tolist())
+    return touched_years(form, result.accepted)
+
+
+REFERENCE_FORMS = ("zone_events", "enterprises")     # a change here can turn any row, any year
+
+
+def touched_years(form: str, accepted: pd.DataFrame) -> set[int] | None:
+    """Years whose marts the rows can change; a report of year Y also counts for Y+1's growth."""
+    if form in REFERENCE_FORMS:
+        return None
+    if accepted.empty:
+        return set()
+    column = FORMS[form].period_column
+    years = {int(str(v)[:4]) for v in accepted[column].dropna().unique()}
+    return years | {y + 1 for y in years} if form == "monthly_report" else years
 
 
 @task(name="refresh-marts", cache_policy=NONE)
-def refresh(conn: Connection, years: list[int] | None) -> list[int]:
-    refresh_warnings(conn)
-    return refresh_marts(conn, years)
+def refresh(conn: Connection, years: set[int] | None, monthly_changed: bool) -> list[int]:
+    if monthly_changed or years is None:
+        refresh_warnings(conn)
+    return refresh_marts(conn, None if years is None else sorted(years))
 
 
 # --- the run --------------------------------------------------------------------------------
@@ -169,11 +188,11 @@ def execute(settings: Settings, kind: str = "nightly", period: tuple[str, str] |
     """Run once. `reprocess(conn, form) -> file ids` adds stored files to re-validate (backfill)."""
     engine = make_engine(settings.warehouse_url, settings.lock_wait_seconds)
     try:
-        migrate(engine)
+        _busy_is_busy(settings, migrate, engine)
         as_of = run_date(settings)
         for attempt in range(settings.db_retries + 1):
             try:
-                return _execute_once(engine, settings, kind, period, reprocess, as_of)
+                return _busy_is_busy(settings, _execute_once, engine, settings, kind, period, reprocess, as_of)
             except DBAPIError as exc:
                 if not _transient(exc) or attempt == settings.db_retries:
                     _record_failure(engine, kind, as_of, f"{type(exc).__name__}: {exc}")
@@ -188,6 +207,16 @@ def execute(settings: Settings, kind: str = "nightly", period: tuple[str, str] |
         engine.dispose()
 
 
+def _busy_is_busy(settings: Settings, fn, *args):
+    """SQLite says 'database is locked' when another run kept the write lock past the wait."""
+    try:
+        return fn(*args)
+    except OperationalError as exc:
+        if "database is locked" in str(exc.orig):
+            raise WarehouseBusy(f"another thidua run holds the warehouse; waited {settings.lock_wait_seconds:g} s") from exc
+        raise
+
+
 def _transient(exc: DBAPIError) -> bool:
     """Lost connections, serialisation failures and deadlocks are worth another try."""
     if exc.connection_invalidated:
@@ -199,28 +228,34 @@ def _transient(exc: DBAPIError) -> bool:
 def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: date) -> RunSummary:
     t0 = time.perf_counter()
     summary = RunSummary(kind=kind)
+    archive = Path(settings.archive) if settings.archive else None
     with engine.begin() as conn:
         acquire_run_lock(conn, settings.lock_wait_seconds)
         run_id = summary.run_id = _start_run(conn, kind, as_of, period)
         step = StepClock(conn, run_id, summary)
         landing = Path(settings.landing)
         found = step("discover", lambda: discover(landing) if landing.is_dir() else [])
-        known = load.known_hashes(conn)
-        new = _unique_new(found, known)
+        new = _unique_new(found, load.known_hashes(conn))
         summary.files_seen, summary.files_new = len(found), len(new)
-        touched = False
+        years: set[int] | None = set()
+        changed: set[str] = set()
         for form in FORM_ORDER:
             mine = [f for f in new if f.form == form]
             read = step(f"read:{form}", read_files, mine) if mine else []
-            fresh = step(f"ingest:{form}", ingest_form, conn, form, read, run_id, summary) if read else []
-            again = set(load.files_to_retry(conn, form)) | set(reprocess(conn, form) if reprocess else [])
+            fresh = step(f"ingest:{form}", ingest_form, conn, form, read, run_id, summary, archive) if read else []
+            again = set(reprocess(conn, form)) if reprocess else set()
+            if (changed | ({form} if fresh else set())) & set(REFERENCE_FORMS):   # roster or zones moved
+                again |= set(load.files_to_retry(conn, form))
             ids = sorted(set(fresh) | again)
-            if ids:
-                touched = True
-                step(f"validate:{form}", validate_and_load, conn, form, ids, run_id, as_of, summary)
-        summary.nothing_new = not new and kind == "nightly"
-        if touched or new or reprocess:
-            summary.years = step("refresh", refresh, conn, None)
+            if not ids:
+                continue
+            touched = step(f"validate:{form}", validate_and_load, conn, form, ids, run_id, as_of, summary,
+                           archive if again else None)
+            changed.add(form)
+            years = None if years is None or touched is None else years | touched
+        summary.nothing_new = not new and not reprocess
+        if changed:
+            summary.years = step("refresh", refresh, conn, years, "monthly_report" in changed)
         _finish_run(conn, run_id, summary)
     summary.seconds = time.perf_counter() - t0
     return summary

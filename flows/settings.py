@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     lock_wait_seconds: float = 60.0          # how long a second run waits for the first
     as_of: date | None = None                # the run's date (default: today, Asia/Ho_Chi_Minh)
     db_retries: int = 3                      # transient database errors: whole-run retries
+    archive: Path = Path("archive")          # Parquet archive of raw batches, for backfills
 
 
 def resolve(landing: str | Path | None = None, warehouse: str | None = None, **overrides) -> Settings:

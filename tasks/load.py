@@ -4,10 +4,12 @@ file's earlier rows, so re-validating a file (retry, backfill) is idempotent."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Connection, delete, func, insert, select, update
 
+from tasks.archive import read_batch
 from tasks.discover import LandingFile
 from tasks.forms import FORMS
 from warehouse.dialect import bulk_insert, read_frame
@@ -50,10 +52,23 @@ def store_file_warnings(conn: Connection, file_id: int, form: str, warnings: lis
         bulk_insert(conn, _t(conn, "staging", "warnings"), frame)
 
 
-def read_raw(conn: Connection, form: str, file_ids: list[int]) -> pd.DataFrame:
-    raw = _t(conn, "raw", form)
-    frame = read_frame(conn, select(raw).where(raw.c.file_id.in_(file_ids)).order_by(raw.c.file_id, raw.c.row_number))
-    return frame.rename(columns={"file_id": "_file_id", "row_number": "_row_number"})
+def read_raw(conn: Connection, form: str, file_ids: list[int], archive: Path | None = None) -> pd.DataFrame:
+    """Raw rows of stored files: from the Parquet archive when given and present, else from the raw layer."""
+    frames, from_db = [], list(file_ids)
+    if archive is not None:
+        files = _t(conn, "ops", "files")
+        hashes = dict(conn.execute(select(files.c.file_id, files.c.sha256).where(files.c.file_id.in_(file_ids))).all())
+        for fid in file_ids:
+            batch = read_batch(archive, form, hashes[fid])
+            if batch is not None:
+                frames.append(batch.assign(_file_id=fid))
+                from_db.remove(fid)
+    if from_db:
+        raw = _t(conn, "raw", form)
+        query = select(raw).where(raw.c.file_id.in_(from_db)).order_by(raw.c.file_id, raw.c.row_number)
+        frames.append(read_frame(conn, query).rename(columns={"file_id": "_file_id", "row_number": "_row_number"}))
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return frame.sort_values(["_file_id", "_row_number"], kind="stable").reset_index(drop=True)
 
 
 def files_to_retry(conn: Connection, form: str) -> list[int]:

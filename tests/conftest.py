@@ -21,9 +21,10 @@ AS_OF = "2026-11-27"
 
 @pytest.fixture(scope="session", autouse=True)
 def prefect_home(tmp_path_factory):
-    """Prefect writes to PREFECT_HOME: keep it in a temporary folder."""
+    """Prefect writes to PREFECT_HOME and thidua archives raw batches: both in temporary folders."""
     home = tmp_path_factory.mktemp("prefect-home")
     os.environ["PREFECT_HOME"] = str(home)
+    os.environ["THIDUA_ARCHIVE"] = str(tmp_path_factory.mktemp("archive"))
     yield home
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from decimal import Decimal
 
 import pytest
 
@@ -15,11 +16,21 @@ from warehouse.marts import MARTS
 pytestmark = pytest.mark.e2e
 
 
+def _plain(value) -> str:
+    """One spelling for both warehouses: SQLite's 1 and 0.01 are PostgreSQL's true and 0.010000000."""
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, (int, float, Decimal)):
+        return str(int(value)) if float(value).is_integer() else f"{float(value):.6f}"
+    return str(value)
+
+
 def snapshot(url: str) -> dict[str, list]:
+    """Every mart, every row, in a comparable form (the time a file was first seen aside)."""
     out = {}
     for name in MARTS:
         rows = query(url, f"SELECT * FROM {mart_sql(url, name)}")
-        out[name] = sorted(tuple(sorted((k, str(v)) for k, v in r.items() if k != "first_seen_at")) for r in rows)
+        out[name] = sorted(tuple(sorted((k, _plain(v)) for k, v in r.items() if k != "first_seen_at")) for r in rows)
     return out
 
 
