@@ -6,28 +6,14 @@ works also after the landing folder was cleaned; new landing files are taken too
 
 from __future__ import annotations
 
-import re
-
 from prefect import flow
 from sqlalchemy import Connection, and_, or_, select
 
 from flows.nightly import summary_dict
 from flows.pipeline import execute
 from flows.report import publish_artifact
-from flows.settings import ConfigError, resolve
+from flows.settings import check_range, resolve
 from warehouse.schema import table
-
-PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-
-
-def check_range(period_from: str, period_to: str) -> tuple[str, str]:
-    for value in (period_from, period_to):
-        if not PERIOD.match(value or ""):
-            raise ConfigError(f"period {value!r} is not YYYY-MM (for example 2023-01)")
-    if period_from > period_to:
-        raise ConfigError(f"--from {period_from} is after --to {period_to}")
-    return period_from, period_to
-
 
 def files_in_range(period: tuple[str, str]):
     def pick(conn: Connection, form: str) -> list[int]:

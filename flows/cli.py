@@ -34,7 +34,7 @@ def _fail(code: int, message: str) -> None:
 def _guard(fn):
     """Map exceptions to the contract's exit codes with a one-line message."""
     from flows.settings import ConfigError
-    from warehouse.dialect import WarehouseBusy
+    from warehouse.errors import WarehouseBusy
 
     try:
         return fn()
@@ -65,10 +65,11 @@ def _print_summary(landing, warehouse, as_of, result: dict, kind: str) -> None:
 def run(landing: Optional[Path] = LANDING, warehouse: Optional[str] = WAREHOUSE, as_of: Optional[str] = AS_OF):
     """The nightly job: ingest new files, validate, load, refresh rollups and eligibility."""
     def go():
-        from flows.nightly import nightly
         from flows.settings import resolve
 
         resolve(landing, warehouse, as_of=as_of)        # configuration errors exit 2 before Prefect starts
+        from flows.nightly import nightly
+
         result = nightly(str(landing) if landing else None, warehouse, as_of)
         _print_summary(landing, warehouse, as_of, result, "nightly")
     _guard(go)
@@ -80,11 +81,12 @@ def backfill(period_from: str = typer.Option(..., "--from", help="First month, Y
              landing: Optional[Path] = LANDING, warehouse: Optional[str] = WAREHOUSE, as_of: Optional[str] = AS_OF):
     """Re-process the files and rollups of a period range."""
     def go():
-        from flows.backfill import backfill as backfill_flow, check_range
-        from flows.settings import resolve
+        from flows.settings import check_range, resolve
 
         check_range(period_from, period_to)
         resolve(landing, warehouse, as_of=as_of)
+        from flows.backfill import backfill as backfill_flow
+
         result = backfill_flow(period_from, period_to, str(landing) if landing else None, warehouse, as_of)
         _print_summary(landing, warehouse, as_of, result, "backfill")
     _guard(go)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -42,3 +43,16 @@ def resolve(landing: str | Path | None = None, warehouse: str | None = None, **o
         settings.pii_key = DEV_PII_KEY
     os.environ["THIDUA_PII_KEY"] = settings.pii_key
     return settings
+
+
+PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def check_range(period_from: str, period_to: str) -> tuple[str, str]:
+    """A backfill's period range, YYYY-MM to YYYY-MM."""
+    for value in (period_from, period_to):
+        if not PERIOD.match(value or ""):
+            raise ConfigError(f"period {value!r} is not YYYY-MM (for example 2023-01)")
+    if period_from > period_to:
+        raise ConfigError(f"--from {period_from} is after --to {period_to}")
+    return period_from, period_to

@@ -10,11 +10,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pandas as pd
+from warehouse.errors import WarehouseBusy  # noqa: F401  (raised here, imported from here by callers)
 from sqlalchemy import Connection, Engine, Integer, Table, create_engine, event, select, text
-
-
-class WarehouseBusy(Exception):
-    """Another run holds the warehouse."""
 
 
 def make_engine(url: str, lock_wait_seconds: float = 60.0) -> Engine:
