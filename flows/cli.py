@@ -93,12 +93,19 @@ def backfill(period_from: str = typer.Option(..., "--from", help="First month, Y
 
 
 @app.command()
-def demo(out: Path = typer.Option(Path("landing"), "--out", help="Where to write the demo landing folder")):
+def demo(out: Path = typer.Option(Path("landing"), "--out", help="Where to write the demo landing folder"),
+         enterprises: int = typer.Option(452, "--enterprises", help="How many enterprises (benchmarks: 20000)"),
+         years: str = typer.Option("2022-2023", "--years", help="First and last year, e.g. 2021-2023"),
+         csv_only: bool = typer.Option(False, "--csv-only", help="Monthly reports as CSV only (benchmarks)")):
     """Write the deterministic demo landing data (all forms, realistic messiness)."""
     def go():
+        from flows.settings import ConfigError
         from tasks.demo import write_demo
 
-        record = write_demo(out)
+        first, _, last = years.partition("-")
+        if not (first.isdigit() and last.isdigit() and 2000 <= int(first) <= int(last) <= 2023 and int(last) == 2023):
+            raise ConfigError(f"--years {years!r}: give first-last ending in 2023, e.g. 2021-2023")
+        record = write_demo(out, enterprises, tuple(range(int(first), int(last) + 1)), csv_only)
         typer.echo(f"demo landing data written to {out}: {record['files']} files")
     _guard(go)
 

@@ -246,8 +246,10 @@ class Enterprise:
 
 
 class DemoBuilder:
-    def __init__(self, root: Path, seed: int = SEED):
-        self.root, self.rng = root, random.Random(seed)
+    STYLES = ("xlsx", "csv_semicolon", "csv", "json_list", "json_rows")
+
+    def __init__(self, root: Path, seed: int = SEED, years: tuple[int, ...] = YEARS, styles: tuple[str, ...] = STYLES):
+        self.root, self.rng, self.years, self.styles = root, random.Random(seed), years, list(styles)
         self.record: dict = {"roster": [], "monthly": {}, "broken": [], "files": 0, "outliers": [],
                              "investment": {}, "land_clearance": {}, "admin_procedures": {}, "compliance": {},
                              "zone_events": {}, "nominations": {}, "unknown_enterprise": [], "late": []}
@@ -280,7 +282,7 @@ class DemoBuilder:
             fdi = rng.random() < 0.72
             name = (f"Công ty TNHH {rng.choice(KINDS)} {rng.choice(WORDS)} {'Việt Nam' if fdi else 'Bắc Giang'}"
                     f" {i + 1:03d}")
-            start = date(rng.randint(2012, 2021), rng.randint(1, 12), 1) if i < 420 else \
+            start = date(rng.randint(2012, 2021), rng.randint(1, 12), 1) if i < count * 420 // 452 else \
                 date(2023, rng.randint(2, 9), rng.choice([1, 15]))
             workers = max(30.0, rng.lognormvariate(5.75, 0.9))
             self.enterprises.append(Enterprise(
@@ -289,11 +291,11 @@ class DemoBuilder:
                 production=workers * rng.uniform(120, 240), growth=rng.gauss(1.06, 0.12),
                 lateness=rng.choice([0, 0, 0, 0, 0, 0, 0.08, 0.15, 0.4]), arrears=rng.random() < 0.08))
         total = sum(e.workers for e in self.enterprises)
-        for e in self.enterprises:                   # about 196,000 workers in all
-            e.workers *= 190_000 / total
+        for e in self.enterprises:                   # about 196,000 workers in all (per 452 enterprises)
+            e.workers *= 190_000 / total * count / 452
         h1 = sum(e.production * e.growth * 6 for e in self.enterprises if e.start <= date(2023, 1, 1))
         for e in self.enterprises:                   # first-half 2023 production near 211,000 bn VND
-            e.production *= 211_000_000 / h1
+            e.production *= 211_000_000 / h1 * count / 452
 
     def roster_versions(self) -> list[dict]:
         """Every version of the roster: first registration, plus a few changes in 2023."""
@@ -379,7 +381,7 @@ class DemoBuilder:
         production = dec(level, 3)
         export_share = 1.15 if e.ownership == "FDI" else 0.3
         export = dec(level / 23.6 * export_share * rng.uniform(0.9, 1.1), 2)
-        months_in = (year - 2022) * 12 + month
+        months_in = (year - self.years[0]) * 12 + month
         total = max(10, round(e.workers * (0.9 + 0.005 * months_in) * rng.uniform(0.97, 1.03)))
         arrears = dec(rng.uniform(10, 480), 1) if e.arrears and rng.random() < 0.6 else Decimal("0")
         return {"production_value": production, "revenue": dec(level * rng.uniform(1.0, 1.15), 3),
@@ -395,18 +397,19 @@ class DemoBuilder:
     def write_monthly(self) -> None:
         rng = random.Random(SEED + 2)
         cols = ["tax_code", "period", *MONTHLY_AMOUNTS[:4], *MONTHLY_COUNTS, "budget_paid", "si_arrears", "submitted_at"]
-        styles = ["xlsx", "csv_semicolon", "csv", "json_list", "json_rows"]
+        styles = self.styles
         missing = {(e.tax_code, 2023, rng.randint(1, 12)) for e in rng.sample(self.enterprises, 18)}
-        missing |= {(e.tax_code, 2022, rng.randint(1, 12)) for e in rng.sample(self.enterprises, 10)}
+        for year in self.years[:-1]:
+            missing |= {(e.tax_code, year, rng.randint(1, 12)) for e in rng.sample(self.enterprises, 10)}
         self.missing = missing
         late_rows: dict[str, list] = {}
         k = 0
-        for year in YEARS:
+        for year in self.years:
             for month in range(1, 13):
                 month_end = date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
                 for z_index, zone in enumerate(OPERATING_ZONES):
                     style = styles[(month + z_index + year) % len(styles)]
-                    if (year, month, zone) == (2022, 3, "HP"):
+                    if (year, month, zone) == (2022, 3, "HP") and "xlsx" in styles:
                         style = "csv_cp1258"
                     sheet = Sheet(f"{year}/{zone}/bao_cao_{zone}_{year}-{month:02d}.{_ext(style)}", cols,
                                   vietnamese_headers=style in ("xlsx", "csv_semicolon", "json_rows", "csv_cp1258"),
@@ -603,7 +606,7 @@ class OtherForms:
     def investment(self) -> None:
         rng = self.rng
         zones = ["DT", "QC", "SKNH", "VT", "HP", "VH", "TH", "YL"]
-        for year, count in ((2022, 45), (2023, 72)):
+        for year, count in [(y, 45) for y in self.demo.years[:-1]] + [(2023, 72)]:
             sheet = self.sheet("investment", f"{year}/giay_chung_nhan_dau_tu_{year}.csv", "csv_semicolon",
                                vietnamese_headers=True)
             for i in range(count):
@@ -632,7 +635,7 @@ class OtherForms:
         developers = {"TH": "Công ty CP Đầu tư Tân Hưng", "YL": "Công ty CP Phát triển KCN Yên Lư",
                       "VH": "Công ty CP Fuji Bắc Giang", "HP": "Công ty CP Hòa Phú", "HY": "Công ty CP Hòa Yên"}
         sheet = self.sheet("land_clearance", "giai_phong_mat_bang.xlsx", "xlsx", vietnamese_headers=True, stt=True)
-        for year in YEARS:
+        for year in self.demo.years:
             for month in range(1, 13):
                 for zone, developer in developers.items():
                     if zone == "HY" and (year, month) < (2023, 6):
@@ -650,7 +653,7 @@ class OtherForms:
         rng = self.rng
         procedures = ["Cấp giấy chứng nhận đăng ký đầu tư", "Điều chỉnh dự án đầu tư", "Cấp giấy phép lao động",
                       "Thẩm định thiết kế xây dựng", "Xác nhận ưu đãi đầu tư"]
-        for year in YEARS:
+        for year in self.demo.years:
             sheet = self.sheet("admin_procedures", f"{year}/so_theo_doi_ho_so_{year}.csv", "csv",
                                vietnamese_headers=year == 2023)
             for i in range(640):
@@ -674,7 +677,7 @@ class OtherForms:
         rng = self.rng
         domains = ["PCCC", "môi trường", "lao động", "ANTT", "ATGT", "BHXH"]
         pool = [e for e in self.demo.enterprises if e.tax_code not in protected and e.start < date(2023, 1, 1)]
-        for year in YEARS:
+        for year in self.demo.years:
             sheet = self.sheet("compliance", f"{year}/bien_ban_kiem_tra_{year}.json", "json_rows",
                                vietnamese_headers=True)
             for i in range(160):
@@ -767,11 +770,14 @@ class OtherForms:
             self.broken("nominations", sheet, [row.get(c) for c in cols], reason, column)
 
 
-def write_demo(out: Path) -> dict:
-    """Write the demo landing folder under `out`; returns the record (also in out/.demo/record.json)."""
+def write_demo(out: Path, enterprises: int = 452, years: tuple[int, ...] = YEARS, csv_only: bool = False) -> dict:
+    """Write the demo landing folder under `out`; returns the record (also in out/.demo/record.json).
+
+    The defaults are the province's demo; the benchmark asks for a national scale
+    (tens of thousands of enterprises, several years, CSV monthly files)."""
     out = Path(out)
-    demo = DemoBuilder(out)
-    demo.make_enterprises()
+    demo = DemoBuilder(out, years=years, styles=("csv_semicolon", "csv") if csv_only else DemoBuilder.STYLES)
+    demo.make_enterprises(enterprises)
     demo.write_roster()
     demo.write_monthly()
     others = OtherForms(demo)

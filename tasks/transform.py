@@ -174,7 +174,7 @@ def _monthly(conn: Connection, year: int, roster: pd.DataFrame) -> pd.DataFrame:
         return frame.assign(year=pd.Series(dtype=int), month=pd.Series(dtype=int), zone_code=None, late=None)
     frame["year"] = frame["period"].str[:4].astype(int)
     frame["month"] = frame["period"].str[5:7].astype(int)
-    frame["month_end"] = [pd.Timestamp(y, m, 1) + pd.offsets.MonthEnd(0) for y, m in zip(frame["year"], frame["month"])]
+    frame["month_end"] = pd.to_datetime(frame["period"] + "-01") + pd.offsets.MonthEnd(0)
     deadlines = {p: local_deadline(p) for p in frame["period"].unique()}
     frame["due_at"] = pd.to_datetime(frame["period"].map(deadlines))
     frame["late"] = pd.to_datetime(frame["first_submitted_at"]) > frame["due_at"]

@@ -60,10 +60,8 @@ class EnterpriseYear:
 
     def _reporting_problems(self, status: pd.DataFrame) -> None:
         expected = status[status["expected"]]
-        missing = expected[~expected["received"]]
-        late = expected[expected["reported_late"]]
-        self._missing = missing.groupby("tax_code")["month"].apply(list).to_dict() if not missing.empty else {}
-        self._late = late.groupby("tax_code")["month"].apply(list).to_dict() if not late.empty else {}
+        self._missing = _months_by_tax(expected[~expected["received"]])
+        self._late = _months_by_tax(expected[expected["reported_late"]])
 
     def _growth_base(self, this: pd.DataFrame, last: pd.DataFrame) -> None:
         if this.empty or last.empty:
@@ -72,10 +70,9 @@ class EnterpriseYear:
         both = this[["tax_code", "month", "production_value"]].merge(
             last[["tax_code", "month", "production_value"]], on=["tax_code", "month"], suffixes=("_now", "_before"))
         both = both.assign(now=micro(both["production_value_now"]), before=micro(both["production_value_before"]))
-        grouped = both.groupby("tax_code")
-        sums = grouped[["now", "before"]].sum()
-        months = grouped["month"].apply(list)
-        self._common = {t: (int(r.now), int(r.before), months[t]) for t, r in sums.iterrows()}
+        sums = both.groupby("tax_code")[["now", "before"]].sum()
+        months = _months_by_tax(both)
+        self._common = {t: (int(n), int(b), months[t]) for t, n, b in zip(sums.index, sums["now"], sums["before"])}
 
     def _bad_events(self, events: pd.DataFrame) -> None:
         if events.empty:
@@ -85,7 +82,8 @@ class EnterpriseYear:
         incident = events["event_type"].isin(["vi phạm", "sự cố"])
         bad = events[(incident & (events["severity"] == serious))
                      | ((events["event_type"] == "vi phạm") & events["domain"].isin(self.rule("any_severity_domains")))]
-        self._bad = {t: g.sort_values("event_date") for t, g in bad.groupby("tax_code")} if not bad.empty else {}
+        bad = bad.sort_values("event_date")
+        self._bad = {t: bad.iloc[i] for t, i in bad.groupby("tax_code").indices.items()} if not bad.empty else {}
 
     def rule(self, name):
         return self.plan.rule("flag", name)
@@ -151,6 +149,21 @@ class EnterpriseYear:
         verdicts = [self.compliance(tax), self.social_insurance(tax)]
         failed = [v.reason for v in verdicts if not v.passed]
         return Verdict(not failed, f"doanh nghiệp {tax}: " + "; ".join(failed) if failed else None)
+
+
+def _months_by_tax(frame: pd.DataFrame) -> dict[str, list[int]]:
+    """tax_code -> the months of its rows, without a per-group Python call."""
+    months: dict[str, list[int]] = {}
+    for tax, month in zip(frame["tax_code"].tolist(), frame["month"].tolist()):
+        months.setdefault(tax, []).append(month)
+    return months
+
+
+def judge(facts) -> "EnterpriseYear":
+    """One EnterpriseYear per year's facts, shared by the award marts."""
+    if getattr(facts, "_judge", None) is None:
+        facts._judge = EnterpriseYear(facts)
+    return facts._judge
 
 
 def _sum_micro(frame: pd.DataFrame, column: str) -> dict[str, int]:

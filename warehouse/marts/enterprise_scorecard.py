@@ -26,11 +26,12 @@ def build(facts) -> pd.DataFrame:
         phase_rows = counts[counts["phase"] == phase].set_index("tax_code") if not counts.empty else pd.DataFrame()
         codes = sorted(set(sums.index) | set(phase_rows.index))
         frame = pd.DataFrame({"tax_code": codes, "phase": phase})
+        sums = sums.reindex(index=codes, columns=list(FIGURES), fill_value=0).fillna(0)
         for fig in FIGURES:
-            col = sums[fig] if fig in sums else pd.Series(dtype="int64")
-            frame[fig] = [exact(col.get(c, 0) if len(col) else 0, fig) for c in codes]
+            frame[fig] = [exact(v, fig) for v in sums[fig].astype("int64").tolist()]
+        reports = phase_rows.reindex(index=codes, fill_value=0) if len(phase_rows) else None
         for src, dst in (("expected", "reports_expected"), ("received", "reports_received"), ("on_time", "reports_on_time")):
-            frame[dst] = [int(phase_rows[src].get(c, 0)) if len(phase_rows) else 0 for c in codes]
+            frame[dst] = reports[src].astype("int64").tolist() if reports is not None else 0
         last = facts.plan.phases[phase][1]
         frame["phase_end"] = pd.Timestamp(facts.year, last, 1) + pd.offsets.MonthEnd(0)
         frames.append(frame)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from warehouse.marts.award_rules import EnterpriseYear, frame_or_empty, join_reasons
+from warehouse.marts.award_rules import frame_or_empty, join_reasons, judge as shared_judge
 from warehouse.marts.base import (C_CLUSTER, C_ELIGIBLE, C_NAME, C_REASONS, C_TAX, C_YEAR, C_ZONE, COUNT, FLAG,
                                   PCT, VALUE, Mart, cols)
 
@@ -25,7 +25,7 @@ def candidates(facts) -> pd.DataFrame:
 
 
 def build(facts) -> pd.DataFrame:
-    judge = EnterpriseYear(facts)
+    judge = shared_judge(facts)
     rows = []
     for ent in candidates(facts).itertuples():
         growth_verdict, growth = judge.growth(ent.tax_code)

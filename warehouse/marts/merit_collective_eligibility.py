@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from warehouse.marts.award_rules import EnterpriseYear, Verdict, frame_or_empty, join_reasons
+from warehouse.marts.award_rules import Verdict, frame_or_empty, join_reasons, judge as shared_judge
 from warehouse.marts.base import C_ELIGIBLE, C_REASONS, C_TAX, C_YEAR, CODE, FLAG, TEXT, Mart, cols
 
 MEMBER_CRITERIA = ("k_members_completed", "k_advanced_share", "k_cstdcs")
@@ -49,7 +49,7 @@ LABELS = {"k_excellent_years": "số năm xuất sắc", "k_members_completed": 
 def nomination_rows(facts, types: tuple[str, ...], judge_one) -> pd.DataFrame:
     noms = facts.nominations
     noms = noms[(noms["award"] == "bằng khen") & noms["nominee_type"].isin(types)] if not noms.empty else noms
-    judge = EnterpriseYear(facts)
+    judge = shared_judge(facts)
     rows = []
     for nom in noms.sort_values("nomination_id").itertuples():
         verdicts = judge_one(nom, judge.enterprise_standing(nom.tax_code))
