@@ -24,6 +24,8 @@ app.add_typer(report_app, name="report")
 LANDING = typer.Option(None, "--landing", help="Landing folder [env THIDUA_LANDING, default ./landing]")
 WAREHOUSE = typer.Option(None, "--warehouse", help="Warehouse URL [env THIDUA_WAREHOUSE_URL, default sqlite:///warehouse.db]")
 AS_OF = typer.Option(None, "--as-of", help="Run date YYYY-MM-DD (default today, Asia/Ho_Chi_Minh)")
+RUNNER = typer.Option(None, "--task-runner", help="threads (default) or dask [env THIDUA_TASK_RUNNER; "
+                                                  "THIDUA_DASK_ADDRESS for an existing Dask cluster]")
 
 
 def _fail(code: int, message: str) -> None:
@@ -62,15 +64,16 @@ def _print_summary(landing, warehouse, as_of, result: dict, kind: str) -> None:
 
 
 @app.command()
-def run(landing: Optional[Path] = LANDING, warehouse: Optional[str] = WAREHOUSE, as_of: Optional[str] = AS_OF):
+def run(landing: Optional[Path] = LANDING, warehouse: Optional[str] = WAREHOUSE, as_of: Optional[str] = AS_OF,
+        task_runner: Optional[str] = RUNNER):
     """The nightly job: ingest new files, validate, load, refresh rollups and eligibility."""
     def go():
         from flows.settings import resolve
 
         resolve(landing, warehouse, as_of=as_of)        # configuration errors exit 2 before Prefect starts
-        from flows.nightly import nightly
+        from flows.nightly import nightly, with_runner
 
-        result = nightly(str(landing) if landing else None, warehouse, as_of)
+        result = with_runner(nightly, task_runner)(str(landing) if landing else None, warehouse, as_of)
         _print_summary(landing, warehouse, as_of, result, "nightly")
     _guard(go)
 
@@ -78,7 +81,8 @@ def run(landing: Optional[Path] = LANDING, warehouse: Optional[str] = WAREHOUSE,
 @app.command()
 def backfill(period_from: str = typer.Option(..., "--from", help="First month, YYYY-MM"),
              period_to: str = typer.Option(..., "--to", help="Last month, YYYY-MM"),
-             landing: Optional[Path] = LANDING, warehouse: Optional[str] = WAREHOUSE, as_of: Optional[str] = AS_OF):
+             landing: Optional[Path] = LANDING, warehouse: Optional[str] = WAREHOUSE, as_of: Optional[str] = AS_OF,
+             task_runner: Optional[str] = RUNNER):
     """Re-process the files and rollups of a period range."""
     def go():
         from flows.settings import check_range, resolve
@@ -86,8 +90,10 @@ def backfill(period_from: str = typer.Option(..., "--from", help="First month, Y
         check_range(period_from, period_to)
         resolve(landing, warehouse, as_of=as_of)
         from flows.backfill import backfill as backfill_flow
+        from flows.nightly import with_runner
 
-        result = backfill_flow(period_from, period_to, str(landing) if landing else None, warehouse, as_of)
+        run = with_runner(backfill_flow, task_runner)
+        result = run(period_from, period_to, str(landing) if landing else None, warehouse, as_of)
         _print_summary(landing, warehouse, as_of, result, "backfill")
     _guard(go)
 

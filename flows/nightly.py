@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from prefect import flow, get_run_logger
 
 from flows.pipeline import RunSummary, execute
@@ -31,3 +33,26 @@ def summary_dict(summary: RunSummary) -> dict:
     return {"run_id": summary.run_id, "files_new": summary.files_new, "files_seen": summary.files_seen,
             "rows_accepted": dict(summary.rows_accepted), "rows_rejected": dict(summary.rows_rejected),
             "years": summary.years, "seconds": round(summary.seconds, 3), "nothing_new": summary.nothing_new}
+
+
+def task_runner(name: str | None = None, address: str | None = None):
+    """The flows' task runner: Prefect's threads by default; `dask` for prefect-dask's DaskTaskRunner
+    on a LocalCluster, or on an existing Dask cluster at THIDUA_DASK_ADDRESS (tcp://scheduler:8786)."""
+    name = name or os.environ.get("THIDUA_TASK_RUNNER", "threads")
+    address = address or os.environ.get("THIDUA_DASK_ADDRESS")
+    if name == "threads":
+        return None
+    if name != "dask":
+        from flows.settings import ConfigError
+        raise ConfigError(f"task runner {name!r}: use threads or dask")
+    from prefect_dask import DaskTaskRunner
+
+    if address:
+        return DaskTaskRunner(address=address)
+    return DaskTaskRunner(cluster_kwargs={"n_workers": os.cpu_count() or 2, "threads_per_worker": 1,
+                                          "dashboard_address": None})
+
+
+def with_runner(flow_fn, name: str | None = None):
+    runner = task_runner(name)
+    return flow_fn if runner is None else flow_fn.with_options(task_runner=runner)

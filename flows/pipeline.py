@@ -59,16 +59,20 @@ def run_date(settings: Settings) -> date:
 
 # --- steps -------------------------------------------------------------------------------
 
-@task(name="read-files", cache_policy=NONE)
+@task(name="read-file", cache_policy=NONE)
+def read_file(landing_file: LandingFile):
+    """Read one landing file (pure: no database, so it runs on any task runner's worker);
+    a whole-file rejection is returned, not raised."""
+    try:
+        return read_submission(landing_file.path, landing_file.form, landing_file.rel_path)
+    except FileRejected as exc:
+        return exc
+
+
 def read_files(files: list[LandingFile]) -> list[tuple[LandingFile, object]]:
-    """Read landing files (pure: no database); a whole-file rejection is returned, not raised."""
-    out = []
-    for f in files:
-        try:
-            out.append((f, read_submission(f.path, f.form, f.rel_path)))
-        except FileRejected as exc:
-            out.append((f, exc))
-    return out
+    """All of a form's new files, submitted together to the flow's task runner, in their order."""
+    futures = [read_file.submit(f) for f in files]
+    return [(f, future.result()) for f, future in zip(files, futures)]
 
 
 @task(name="ingest-form", cache_policy=NONE)

@@ -58,51 +58,39 @@ def text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 # --- numbers -----------------------------------------------------------------
 
-_THOUSANDS_DOTS = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$")
-
-
-def number_text(raw: str) -> str:
-    """Vietnamese/English number text -> a plain decimal string (contract section 2)."""
-    s = _SPACES.sub("", raw).replace("\u00a0", "")
-    dot, comma = s.rfind("."), s.rfind(",")
-    if dot >= 0 and comma >= 0:
-        if comma > dot:
-            return s.replace(".", "").replace(",", ".")
-        return s.replace(",", "")
-    if comma >= 0:
-        if s.count(",") > 1:
-            raise ValueError(raw)
-        return s.replace(",", ".")
-    if dot >= 0 and _THOUSANDS_DOTS.match(s):
-        return s.replace(".", "")
-    return s
-
-
-def _to_float(raw: str) -> float:
-    s = number_text(raw)
-    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", s):
-        raise ValueError(raw)
-    value = float(s)
-    if not np.isfinite(value):
-        raise ValueError(raw)
-    return value
+_PLAIN_NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 
 
 def number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    out, bad = _by_value(values, _to_float)
-    return pd.to_numeric(out, errors="coerce").astype("float64"), bad
-
-
-def _to_int(raw: str) -> int:
-    value = _to_float(raw)
-    if value != int(value):
-        raise ValueError(raw)
-    return int(value)
+    """The contract's number rule (section 2), column-wise with string operations:
+    both marks -> the last is decimal; only commas -> decimal comma; only dots in groups of
+    three -> thousands; otherwise a decimal point."""
+    out = pd.Series(np.nan, index=values.index, dtype="float64")
+    given = values.notna()
+    if not given.any():
+        return out, pd.Series(False, index=values.index)
+    text = values[given].astype(str).str.replace(r"[\s\u00a0]", "", regex=True)
+    dot, comma = text.str.rfind("."), text.str.rfind(",")
+    comma_decimal = (comma > dot)                       # 1.234,5 and 12,5
+    dot_decimal = (dot > comma) & (comma >= 0)          # 1,234.5
+    thousands = (comma < 0) & text.str.match(r"^[+-]?\d{1,3}(\.\d{3})+$")
+    plain = text.where(~comma_decimal, text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+    plain = plain.where(~dot_decimal, text.str.replace(",", "", regex=False))
+    plain = plain.where(~thousands, text.str.replace(".", "", regex=False))
+    well_formed = plain.str.match(_PLAIN_NUMBER) & ~(comma_decimal & (text.str.count(",") > 1))
+    parsed = pd.to_numeric(plain.where(well_formed), errors="coerce").astype("float64")
+    parsed = parsed.where(np.isfinite(parsed))
+    out[given] = parsed
+    bad = pd.Series(False, index=values.index)
+    bad[given] = parsed.isna()
+    return out, bad
 
 
 def integer(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    out, bad = _by_value(values, _to_int)
-    return out.astype("Int64"), bad
+    out, bad = number(values)
+    fractional = out.notna() & (out != out.round())
+    out = out.where(~fractional)
+    return out.round().astype("Int64"), bad | fractional
 
 
 # --- periods, dates, date-times ---------------------------------------------
@@ -171,9 +159,41 @@ def _to_datetime(raw: str) -> datetime:
     return stamp.astimezone(timezone.utc).replace(tzinfo=None)
 
 
+_DMY_TIME = r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
+_ISO_OFFSET = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$"
+_ISO_LOCAL = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$"
+
+
+def _local_to_utc(stamps: pd.Series) -> pd.Series:
+    return stamps.dt.tz_localize(LOCAL_TZ.key).dt.tz_convert("UTC").dt.tz_localize(None)
+
+
 def datetime_(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    out, bad = _by_value(values, _to_datetime)
-    return pd.to_datetime(out), bad
+    """Date-times as naive UTC: the common spellings column-wise, anything else one by one."""
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
+    given = values.notna()
+    text = values[given].astype(str).str.strip()
+    parts = text.str.extract(_DMY_TIME)
+    dmy = parts[0].notna()
+    if dmy.any():
+        p = parts[dmy].fillna(0).astype(int)
+        local = pd.to_datetime(pd.DataFrame({"year": p[2], "month": p[1], "day": p[0], "hour": p[3],
+                                             "minute": p[4], "second": p[5]}), errors="coerce")
+        out[local.index] = _local_to_utc(local)
+    offset = ~dmy & text.str.match(_ISO_OFFSET)
+    if offset.any():
+        stamps = pd.to_datetime(text[offset], format="ISO8601", utc=True, errors="coerce")
+        out[stamps.index] = stamps.dt.tz_localize(None)
+    local_iso = ~dmy & ~offset & text.str.match(_ISO_LOCAL)
+    if local_iso.any():
+        out[text[local_iso].index] = _local_to_utc(pd.to_datetime(text[local_iso], format="ISO8601", errors="coerce"))
+    rest = text[~dmy & ~offset & ~local_iso]
+    if not rest.empty:
+        slow, _ = _by_value(rest, _to_datetime)
+        out[rest.index] = pd.to_datetime(slow)
+    bad = pd.Series(False, index=values.index)
+    bad[given] = out[given].isna()
+    return out, bad
 
 
 def local_deadline(period: str) -> datetime:

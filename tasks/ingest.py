@@ -37,6 +37,9 @@ class FileRejected(Exception):
         super().__init__(message_vi)
         self.code, self.message_vi = code, message_vi
 
+    def __reduce__(self):      # travels back from a Dask worker intact
+        return (FileRejected, (self.code, self.message_vi))
+
 
 @dataclass
 class RawSubmission:

@@ -221,3 +221,11 @@ def test_prefect_yaml_registers_on_a_work_pool(prefect_server):
     assert nightly.work_pool_name == "thidua" and nightly.schedules[0].schedule.timezone == "Asia/Ho_Chi_Minh"
     assert nightly.global_concurrency_limit.limit == 1 and backfill.global_concurrency_limit.limit == 1
     assert backfill.parameters == {"period_from": "2023-01", "period_to": "2023-12"}
+
+
+def test_dask_task_runner_gives_the_same_marts(prefect_harness, demo_sqlite, demo_landing, tmp_path):
+    from flows.nightly import nightly, task_runner
+
+    url = f"sqlite:///{tmp_path / 'dask.db'}"
+    nightly.with_options(task_runner=task_runner("dask"))(str(demo_landing), url, AS_OF)
+    assert snapshot(url) == snapshot(demo_sqlite)
