@@ -157,8 +157,11 @@ def pg_database(name: str) -> str:
 
 def report(label: str, floor: dict, full: dict, incremental: dict, rows: int, to_sql: float) -> None:
     print(f"\n== {label}: {rows:,} monthly rows ({full['rows_accepted_total']:,} rows accepted in all forms)")
-    print(f"{'step':<34}{'seconds':>10}")
+    print(f"{'step (summed over batches)':<34}{'seconds':>10}")
+    summed: dict[str, float] = {}
     for step, seconds in full["steps"]:
+        summed[step] = summed.get(step, 0.0) + seconds
+    for step, seconds in summed.items():
         if seconds >= 0.05:
             print(f"  {step:<32}{seconds:>10.2f}")
     wall = full["seconds"]

@@ -77,9 +77,10 @@ def read_files(files: list[LandingFile]) -> list[tuple[LandingFile, object]]:
 
 @task(name="ingest-form", cache_policy=NONE)
 def ingest_form(conn: Connection, form: str, read: list, run_id: int, summary: RunSummary,
-                archive: Path | None) -> list[int]:
-    """Register each new file, keep its raw rows (and archive them); returns the ids of files to validate."""
-    file_ids = []
+                archive: Path | None) -> tuple[list[int], pd.DataFrame | None]:
+    """Register each new file, keep its raw rows (and archive them); returns the ids of the files
+    to validate and their rows, so that validation need not read them back."""
+    file_ids, frames = [], []
     for landing_file, result in read:
         file_id = load.register_file(conn, landing_file, run_id, _now())
         if isinstance(result, FileRejected):
@@ -94,7 +95,8 @@ def ingest_form(conn: Connection, form: str, read: list, run_id: int, summary: R
         load.store_file_warnings(conn, file_id, form, result.warnings)
         load.set_rows_read(conn, file_id, len(rows))
         file_ids.append(file_id)
-    return file_ids
+        frames.append(rows)
+    return file_ids, (pd.concat(frames, ignore_index=True) if frames else None)
 
 
 def _context(conn: Connection, as_of: date) -> Context:
@@ -104,9 +106,12 @@ def _context(conn: Connection, as_of: date) -> Context:
 
 @task(name="validate-load-form", cache_policy=NONE)
 def validate_and_load(conn: Connection, form: str, file_ids: list[int], run_id: int, as_of: date,
-                      summary: RunSummary, archive: Path | None = None) -> set[int] | None:
-    """Validate and load the files' rows; returns the years they touch (None: every year)."""
-    raw = load.read_raw(conn, form, file_ids, archive)
+                      summary: RunSummary, archive: Path | None = None,
+                      raw: pd.DataFrame | None = None) -> set[int] | None:
+    """Validate and load the files' rows (read back from the archive or raw layer unless given);
+    returns the years they touch (None: every year)."""
+    if raw is None:
+        raw = load.read_raw(conn, form, file_ids, archive)
     result = validate_form(form, raw, load.first_seen(conn, file_ids), _context(conn, as_of))
     load.replace_staging(conn, form, file_ids, result.accepted, result.rejections, run_id)
     summary.rows_accepted[form] += len(result.accepted)
@@ -243,26 +248,48 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
         summary.files_seen, summary.files_new = len(found), len(new)
         years: set[int] | None = set()
         changed: set[str] = set()
-        for form in FORM_ORDER:
-            mine = [f for f in new if f.form == form]
-            read = step(f"read:{form}", read_files, mine) if mine else []
-            fresh = step(f"ingest:{form}", ingest_form, conn, form, read, run_id, summary, archive) if read else []
-            again = set(reprocess(conn, form)) if reprocess else set()
-            if (changed | ({form} if fresh else set())) & set(REFERENCE_FORMS):   # roster or zones moved
-                again |= set(load.files_to_retry(conn, form))
-            ids = sorted(set(fresh) | again)
-            if not ids:
-                continue
+
+        def validate(form: str, ids: list[int], raw=None, archive_=None) -> None:
+            nonlocal years
             touched = step(f"validate:{form}", validate_and_load, conn, form, ids, run_id, as_of, summary,
-                           archive if again else None)
+                           archive_, raw)
             changed.add(form)
             years = None if years is None or touched is None else years | touched
+
+        for form in FORM_ORDER:
+            fresh_all: list[int] = []
+            for batch in _batches([f for f in new if f.form == form], lambda f: f.size, settings.batch_bytes):
+                read = step(f"read:{form}", read_files, batch)
+                fresh, raw = step(f"ingest:{form}", ingest_form, conn, form, read, run_id, summary, archive)
+                if fresh:
+                    validate(form, fresh, raw)
+                fresh_all += fresh
+            again = set(reprocess(conn, form)) if reprocess else set()
+            if changed & set(REFERENCE_FORMS):          # the roster or the zones moved: retry waiting rows
+                again |= set(load.files_to_retry(conn, form))
+            done = set() if form in REFERENCE_FORMS else set(fresh_all)   # validated against today's roster
+            sizes = load.file_sizes(conn, sorted(again - done))
+            for batch in _batches(sorted(sizes), sizes.get, settings.batch_bytes):
+                validate(form, batch, None, archive)
         summary.nothing_new = not new and not reprocess
         if changed:
             summary.years = step("refresh", refresh, conn, years, "monthly_report" in changed)
         _finish_run(conn, run_id, summary)
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _batches(items: list, size_of, limit: int) -> list[list]:
+    """Consecutive groups of items whose sizes add up to about `limit`: memory follows a batch,
+    never the whole history."""
+    groups, current, total = [], [], 0
+    for item in items:
+        if current and total + (size_of(item) or 0) > limit:
+            groups.append(current)
+            current, total = [], 0
+        current.append(item)
+        total += size_of(item) or 0
+    return groups + ([current] if current else [])
 
 
 def _unique_new(found: list[LandingFile], known: set[str]) -> list[LandingFile]:

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     as_of: date | None = None                # the run's date (default: today, Asia/Ho_Chi_Minh)
     db_retries: int = 3                      # transient database errors: whole-run retries
     archive: Path = Path("archive")          # Parquet archive of raw batches, for backfills
+    batch_bytes: int = 16 * 1024 * 1024      # landing files validated together, at most about this size
 
 
 def resolve(landing: str | Path | None = None, warehouse: str | None = None, **overrides) -> Settings:

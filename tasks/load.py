@@ -78,6 +78,11 @@ def files_to_retry(conn: Connection, form: str) -> list[int]:
     return sorted(conn.execute(query).scalars())
 
 
+def file_sizes(conn: Connection, file_ids: list[int]) -> dict[int, int]:
+    files = _t(conn, "ops", "files")
+    return dict(conn.execute(select(files.c.file_id, files.c.size).where(files.c.file_id.in_(file_ids))).all())
+
+
 def first_seen(conn: Connection, file_ids: list[int]) -> dict[int, pd.Timestamp]:
     files = _t(conn, "ops", "files")
     rows = conn.execute(select(files.c.file_id, files.c.first_seen_at).where(files.c.file_id.in_(file_ids)))

@@ -112,6 +112,10 @@ def _gx_frame(form: Form, typed: pd.DataFrame, ctx: Context) -> pd.DataFrame:
             frame[col.name] = pd.to_datetime(frame[col.name])
         elif col.kind == MONTH:
             frame[f"_{col.name}_yyyymm"] = pd.to_numeric(frame[col.name].str.replace("-", ""), errors="coerce")
+    for col in form.columns:
+        if col.reference or (form.name == "zone_events" and col.name == "zone_code"):
+            known = ctx.roster_tax_codes if col.reference == "roster" else ctx.zone_codes
+            frame[f"_{col.name}_known"] = frame[col.name].map(lambda v: None if pd.isna(v) else v in known)
     if form.name == "land_clearance":
         frame["_zone_area"] = frame["zone_code"].map(ctx.zone_areas).astype("float64")
     return frame
@@ -121,8 +125,7 @@ def run_suite(form: Form, typed: pd.DataFrame, raw: pd.DataFrame, ctx: Context) 
     if typed.empty:
         return []
     batch = _gx_batch_definition().get_batch(batch_parameters={"dataframe": _gx_frame(form, typed, ctx)})
-    params = {"roster_tax_codes": sorted(ctx.roster_tax_codes), "zone_codes": sorted(ctx.zone_codes),
-              "run_yyyymm": ctx.run_yyyymm}
+    params = {"run_yyyymm": ctx.run_yyyymm}
     summary = batch.validate(_suite(form.name), result_format="SUMMARY", expectation_parameters=params)
     errors = []
     for result in summary.results:

@@ -223,9 +223,14 @@ def test_prefect_yaml_registers_on_a_work_pool(prefect_server):
     assert backfill.parameters == {"period_from": "2023-01", "period_to": "2023-12"}
 
 
-def test_dask_task_runner_gives_the_same_marts(prefect_harness, demo_sqlite, demo_landing, tmp_path):
+def test_dask_task_runner_gives_the_same_marts(prefect_harness, tmp_path):
     from flows.nightly import nightly, task_runner
+    from test_awards import build_landing
 
-    url = f"sqlite:///{tmp_path / 'dask.db'}"
-    nightly.with_options(task_runner=task_runner("dask"))(str(demo_landing), url, AS_OF)
-    assert snapshot(url) == snapshot(demo_sqlite)
+    landing = tmp_path / "landing"
+    build_landing(landing)                      # every form the award marts read, 14 enterprises
+    threads, dask = f"sqlite:///{tmp_path / 'threads.db'}", f"sqlite:///{tmp_path / 'dask.db'}"
+    run_nightly(landing, threads)
+    nightly.with_options(task_runner=task_runner("dask"))(str(landing), dask, AS_OF)
+    assert snapshot(dask) == snapshot(threads)
+    assert query(dask, "SELECT count(*) AS n FROM mart_flag_eligibility")[0]["n"] == 14
