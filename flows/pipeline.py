@@ -258,7 +258,8 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
 
         for form in FORM_ORDER:
             fresh_all: list[int] = []
-            for batch in _batches([f for f in new if f.form == form], lambda f: f.size, settings.batch_bytes):
+            batches = _batches([f for f in new if f.form == form], lambda f: f.size, settings.batch_bytes)
+            for batch in batches:
                 read = step(f"read:{form}", read_files, batch)
                 fresh, raw = step(f"ingest:{form}", ingest_form, conn, form, read, run_id, summary, archive)
                 if fresh:
@@ -267,7 +268,9 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
             again = set(reprocess(conn, form)) if reprocess else set()
             if changed & set(REFERENCE_FORMS):          # the roster or the zones moved: retry waiting rows
                 again |= set(load.files_to_retry(conn, form))
-            done = set() if form in REFERENCE_FORMS else set(fresh_all)   # validated against today's roster
+            # Fresh files were validated against today's roster and zones, unless a later batch of
+            # the roster or zones itself changed them.
+            done = set() if form in REFERENCE_FORMS and len(batches) > 1 else set(fresh_all)
             sizes = load.file_sizes(conn, sorted(again - done))
             for batch in _batches(sorted(sizes), sizes.get, settings.batch_bytes):
                 validate(form, batch, None, archive)

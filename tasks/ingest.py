@@ -173,7 +173,12 @@ def _warn_unknown(path: str, form: Form, headers: list, known: dict[int, str], r
     ]
 
 
-def _table(form: Form, rows: list[tuple[int, list]], path: str) -> RawSubmission:
+def _text_cells(column: pd.Series) -> pd.Series:
+    """CSV cells are text already: blanks (empty or spaces) become None, nothing else changes."""
+    return column.where(column.notna() & (column.astype(str).str.strip() != ""), None)
+
+
+def _table(form: Form, rows: list[tuple[int, list]], path: str, native: bool = True) -> RawSubmission:
     start = _locate_header(form, rows)
     header_row, headers = rows[start]
     known = _match_header(headers, header_map(form))
@@ -181,7 +186,8 @@ def _table(form: Form, rows: list[tuple[int, list]], path: str) -> RawSubmission
     width = max(known) + 1 if known else 0
     # Column by column: a national backfill reads millions of cells.
     cells = pd.DataFrame([(c + [None] * width)[:width] for _, c in body], columns=range(width), dtype=object)
-    data = pd.DataFrame({name: cells[i].map(cell_text) if len(cells) else [] for i, name in known.items()})
+    convert = (lambda col: col.map(cell_text)) if native else _text_cells
+    data = pd.DataFrame({name: convert(cells[i]) if len(cells) else [] for i, name in known.items()})
     data["_row_number"] = [n for n, _ in body]
     data = data[data.drop(columns="_row_number").notna().any(axis=1)] if known else data.iloc[:0]
     return RawSubmission(_frame(form, data), _warn_unknown(path, form, headers, known, header_row))
@@ -244,7 +250,7 @@ def read_submission(path: Path, form_name: str, rel_path: str, data: bytes | Non
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            return _table(form, read_csv_rows(data), rel_path)
+            return _table(form, read_csv_rows(data), rel_path, native=False)
         if suffix == ".xlsx":
             return _table(form, read_xlsx_rows(data, form_name), rel_path)
         if suffix == ".json":

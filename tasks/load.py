@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete, func, insert, select, update
 
@@ -101,20 +102,24 @@ def replace_staging(conn: Connection, form: str, file_ids: list[int], accepted: 
 
 
 def _file_counts(conn, form, file_ids, accepted, rejections, run_id) -> None:
+    """Per file: rows accepted and rejected, and the span of months it covers (for backfills)."""
     files = _t(conn, "ops", "files")
-    period = FORMS[form].period_column
+    ids = accepted["_file_id"]
+    good = ids.value_counts().to_dict()
+    months = pd.DataFrame({"_file_id": ids, "_m": _month_text(accepted[FORMS[form].period_column])}).dropna()
+    span = months.groupby("_file_id")["_m"].agg(["min", "max"]) if len(months) else pd.DataFrame(columns=["min", "max"])
+    bad = rejections.groupby("_file_id")["_row_number"].nunique().to_dict() if len(rejections) else {}
     for fid in file_ids:
-        mine = accepted[accepted["_file_id"] == fid]
-        months = _months(mine[period]) if period and not mine.empty else []
-        bad_rows = rejections.loc[rejections["_file_id"] == fid, "_row_number"].nunique()
+        low, high = span.loc[fid] if fid in span.index else (None, None)
         conn.execute(update(files).where(files.c.file_id == fid).values(
-            status="loaded", last_run_id=run_id, rows_accepted=len(mine), rows_rejected=int(bad_rows),
-            min_month=min(months) if months else None, max_month=max(months) if months else None))
+            status="loaded", last_run_id=run_id, rows_accepted=int(good.get(fid, 0)),
+            rows_rejected=int(bad.get(fid, 0)), min_month=low, max_month=high))
 
 
-def _months(values: pd.Series) -> list[str]:
-    text = values.dropna().map(lambda v: str(v)[:7] if not isinstance(v, (int,)) else f"{v}-12")
-    return list(text.unique())
+def _month_text(values: pd.Series) -> pd.Series:
+    """YYYY-MM of a period, date or year (a year counts as its December)."""
+    return values.map(lambda v: None if v is None or pd.isna(v) else
+                      f"{v}-12" if isinstance(v, (int, np.integer)) else str(v)[:7])
 
 
 def set_rows_read(conn: Connection, file_id: int, rows: int) -> None:

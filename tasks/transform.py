@@ -211,15 +211,14 @@ def year_facts(conn: Connection, year: int, roster: pd.DataFrame, zones: pd.Data
 
 
 def data_years(conn: Connection) -> list[int]:
-    """Every year that some current row falls in."""
+    """Every year that some staged row falls in (distinct values only, never whole tables)."""
+    from sqlalchemy import distinct, select
+
     years: set[int] = set()
-    for form in ("monthly_report", "land_clearance"):
-        frame = read_table(conn, table(conn.dialect.name, "staging", form))
-        years |= {int(p[:4]) for p in frame["period"].dropna().unique()}
-    for form, column in (("investment", "decision_date"), ("admin_procedures", "due_on"),
-                         ("compliance", "event_date"), ("zone_events", "decision_date")):
-        frame = read_table(conn, table(conn.dialect.name, "staging", form))
-        years |= {pd.Timestamp(d).year for d in frame[column].dropna().unique()}
-    frame = read_table(conn, table(conn.dialect.name, "staging", "nominations"))
-    years |= {int(y) for y in frame["year"].dropna().unique()}
+    for form, column in (("monthly_report", "period"), ("land_clearance", "period"), ("investment", "decision_date"),
+                         ("admin_procedures", "due_on"), ("compliance", "event_date"),
+                         ("zone_events", "decision_date"), ("nominations", "year")):
+        tab = table(conn.dialect.name, "staging", form)
+        values = conn.execute(select(distinct(tab.c[column])).where(tab.c[column].is_not(None))).scalars()
+        years |= {int(str(v)[:4]) for v in values}
     return sorted(years)
