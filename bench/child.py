@@ -1,6 +1,7 @@
 """One nightly run in its own process, for the benchmark: prints its summary, wall time and peak RSS."""
 
 import json
+import os
 import resource
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def main() -> None:
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     from flows.nightly import nightly
 
     landing, warehouse, as_of = sys.argv[1:4]

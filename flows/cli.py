@@ -16,6 +16,9 @@ import typer
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# Without PREFECT_API_URL each command starts Prefect's temporary server; a busy 2-core machine
+# needs longer than Prefect's default 20 s for that.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="thidua: the emulation-programme data pipeline.")
 report_app = typer.Typer(no_args_is_help=True, help="Printable reports.")
