@@ -227,7 +227,6 @@ def row_number(sheet: Sheet, index: int) -> int:
 
 # --- the truth -----------------------------------------------------------------------
 
-LOCAL_OFFSET = timedelta(hours=7)
 
 
 @dataclass
