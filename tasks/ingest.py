@@ -173,23 +173,15 @@ def _warn_unknown(path: str, form: Form, headers: list, known: dict[int, str], r
     ]
 
 
-def _text_cells(column: pd.Series) -> pd.Series:
-    """CSV cells are text already: blanks (empty or spaces) become None, nothing else changes."""
-    return column.where(column.notna() & (column.astype(str).str.strip() != ""), None)
-
-
-def _table(form: Form, rows: list[tuple[int, list]], path: str, native: bool = True) -> RawSubmission:
+def _table(form: Form, rows: list[tuple[int, list]], path: str) -> RawSubmission:
     start = _locate_header(form, rows)
     header_row, headers = rows[start]
     known = _match_header(headers, header_map(form))
-    body = rows[start + 1:]
-    width = max(known) + 1 if known else 0
-    # Column by column: a national backfill reads millions of cells.
-    cells = pd.DataFrame([(c + [None] * width)[:width] for _, c in body], columns=range(width), dtype=object)
-    convert = (lambda col: col.map(cell_text)) if native else _text_cells
-    data = pd.DataFrame({name: convert(cells[i]) if len(cells) else [] for i, name in known.items()})
-    data["_row_number"] = [n for n, _ in body]
-    data = data[data.drop(columns="_row_number").notna().any(axis=1)] if known else data.iloc[:0]
+    data = []
+    for number, cells in rows[start + 1:]:
+        values = {name: cell_text(cells[i]) if i < len(cells) else None for i, name in known.items()}
+        if any(v is not None for v in values.values()):
+            data.append({**values, "_row_number": number})
     return RawSubmission(_frame(form, data), _warn_unknown(path, form, headers, known, header_row))
 
 
@@ -250,7 +242,7 @@ def read_submission(path: Path, form_name: str, rel_path: str, data: bytes | Non
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            return _table(form, read_csv_rows(data), rel_path, native=False)
+            return _table(form, read_csv_rows(data), rel_path)
         if suffix == ".xlsx":
             return _table(form, read_xlsx_rows(data, form_name), rel_path)
         if suffix == ".json":
