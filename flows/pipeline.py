@@ -59,20 +59,27 @@ def run_date(settings: Settings) -> date:
 
 # --- steps -------------------------------------------------------------------------------
 
-@task(name="read-file", cache_policy=NONE)
-def read_file(landing_file: LandingFile):
-    """Read one landing file (pure: no database, so it runs on any task runner's worker);
-    a whole-file rejection is returned, not raised."""
+READ_CHUNK_BYTES = 4 * 1024 * 1024    # a read task takes files up to about this size: task overhead stays small
+
+
+def _read_one(landing_file: LandingFile):
     try:
         return read_submission(landing_file.path, landing_file.form, landing_file.rel_path)
-    except FileRejected as exc:
+    except FileRejected as exc:           # a whole-file rejection is returned, not raised
         return exc
 
 
+@task(name="read-files", cache_policy=NONE)
+def read_chunk(files: list[LandingFile]) -> list:
+    """Read landing files (pure: no database, so it runs on any task runner's worker)."""
+    return [_read_one(f) for f in files]
+
+
 def read_files(files: list[LandingFile]) -> list[tuple[LandingFile, object]]:
-    """All of a form's new files, submitted together to the flow's task runner, in their order."""
-    futures = [read_file.submit(f) for f in files]
-    return [(f, future.result()) for f, future in zip(files, futures)]
+    """A batch of new files, submitted in chunks to the flow's task runner; results in file order."""
+    chunks = _batches(files, lambda f: f.size, READ_CHUNK_BYTES)
+    futures = [read_chunk.submit(chunk) for chunk in chunks]
+    return [(f, result) for chunk, future in zip(chunks, futures) for f, result in zip(chunk, future.result())]
 
 
 @task(name="ingest-form", cache_policy=NONE)
