@@ -57,8 +57,7 @@ def read_raw(conn: Connection, form: str, file_ids: list[int], archive: Path | N
     """Raw rows of stored files: from the Parquet archive when given and present, else from the raw layer."""
     frames, from_db = [], list(file_ids)
     if archive is not None:
-        files = _t(conn, "ops", "files")
-        hashes = dict(conn.execute(select(files.c.file_id, files.c.sha256).where(files.c.file_id.in_(file_ids))).all())
+        hashes = _per_file(conn, "sha256", file_ids)
         for fid in file_ids:
             batch = read_batch(archive, form, hashes[fid])
             if batch is not None:
@@ -79,15 +78,18 @@ def files_to_retry(conn: Connection, form: str) -> list[int]:
     return sorted(conn.execute(query).scalars())
 
 
-def file_sizes(conn: Connection, file_ids: list[int]) -> dict[int, int]:
+def _per_file(conn: Connection, column: str, file_ids: list[int]) -> dict:
+    """file_id -> one column of ops.files, for the given files."""
     files = _t(conn, "ops", "files")
-    return dict(conn.execute(select(files.c.file_id, files.c.size).where(files.c.file_id.in_(file_ids))).all())
+    return dict(conn.execute(select(files.c.file_id, files.c[column]).where(files.c.file_id.in_(file_ids))).all())
+
+
+def file_sizes(conn: Connection, file_ids: list[int]) -> dict[int, int]:
+    return _per_file(conn, "size", file_ids)
 
 
 def first_seen(conn: Connection, file_ids: list[int]) -> dict[int, pd.Timestamp]:
-    files = _t(conn, "ops", "files")
-    rows = conn.execute(select(files.c.file_id, files.c.first_seen_at).where(files.c.file_id.in_(file_ids)))
-    return {fid: pd.Timestamp(seen) for fid, seen in rows}
+    return {fid: pd.Timestamp(seen) for fid, seen in _per_file(conn, "first_seen_at", file_ids).items()}
 
 
 def replace_staging(conn: Connection, form: str, file_ids: list[int], accepted: pd.DataFrame,

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete
 
-from tasks.transform import YearFacts, data_years, load_current, roster_versions, year_facts, zone_versions
+from tasks.transform import (YearFacts, data_years, first_version_late, load_current, roster_versions, year_facts,
+                             zone_versions)
 from warehouse.dialect import bulk_insert
 from warehouse.marts import MARTS
 from warehouse.marts.award_quota import build_from
@@ -52,12 +53,9 @@ def outliers(current: pd.DataFrame) -> pd.DataFrame:
 
 def late_reports(current: pd.DataFrame) -> pd.DataFrame:
     """The first version of a report, when it came after the 10th of the next month."""
-    from tasks.transform import local_deadline
-
     if current.empty:
         return pd.DataFrame()
-    due = pd.to_datetime(current["period"].map({p: local_deadline(p) for p in current["period"].unique()}))
-    late = current[pd.to_datetime(current["first_submitted_at"]) > due]
+    late = current[first_version_late(current)]
     return pd.DataFrame({"file_id": late["file_id"], "row_number": late["row_number"], "form": "monthly_report",
                          "code": "late_report", "column": "submitted_at", "value": late["period"],
                          "message_vi": [f"Báo cáo kỳ {p} gửi lần đầu sau hạn 23:59:59 ngày 10 tháng sau."

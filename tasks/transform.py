@@ -12,10 +12,10 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, and_
+from sqlalchemy import Connection, and_, distinct, select
 
 from tasks.coerce import fold, local_deadline
-from tasks.forms import FORMS
+from tasks.forms import FORM_ORDER, FORMS
 from tasks.plan import Plan, load_plan, load_zones
 from warehouse.dialect import read_table
 from warehouse.schema import table
@@ -175,10 +175,14 @@ def _monthly(conn: Connection, year: int, roster: pd.DataFrame) -> pd.DataFrame:
     frame["year"] = frame["period"].str[:4].astype(int)
     frame["month"] = frame["period"].str[5:7].astype(int)
     frame["month_end"] = pd.to_datetime(frame["period"] + "-01") + pd.offsets.MonthEnd(0)
-    deadlines = {p: local_deadline(p) for p in frame["period"].unique()}
-    frame["due_at"] = pd.to_datetime(frame["period"].map(deadlines))
-    frame["late"] = pd.to_datetime(frame["first_submitted_at"]) > frame["due_at"]
+    frame["late"] = first_version_late(frame)
     return as_of(frame, "tax_code", "month_end", roster, ["zone_code"])
+
+
+def first_version_late(reports: pd.DataFrame) -> pd.Series:
+    """Whether each current report's first accepted version came after the 10th of the next month."""
+    deadlines = {p: local_deadline(p) for p in reports["period"].unique()}
+    return pd.to_datetime(reports["first_submitted_at"]) > pd.to_datetime(reports["period"].map(deadlines))
 
 
 def _in_year(column: str, year: int):
@@ -212,13 +216,11 @@ def year_facts(conn: Connection, year: int, roster: pd.DataFrame, zones: pd.Data
 
 def data_years(conn: Connection) -> list[int]:
     """Every year that some staged row falls in (distinct values only, never whole tables)."""
-    from sqlalchemy import distinct, select
-
     years: set[int] = set()
-    for form, column in (("monthly_report", "period"), ("land_clearance", "period"), ("investment", "decision_date"),
-                         ("admin_procedures", "due_on"), ("compliance", "event_date"),
-                         ("zone_events", "decision_date"), ("nominations", "year")):
-        tab = table(conn.dialect.name, "staging", form)
+    for form in FORM_ORDER:
+        if form == "enterprises":          # the roster has versions, not data of a year
+            continue
+        tab, column = table(conn.dialect.name, "staging", form), FORMS[form].period_column
         values = conn.execute(select(distinct(tab.c[column])).where(tab.c[column].is_not(None))).scalars()
         years |= {int(str(v)[:4]) for v in values}
     return sorted(years)

@@ -50,8 +50,7 @@ def acquire_run_lock(conn: Connection, wait_seconds: float) -> None:
 def _column_values(series: pd.Series) -> list:
     """A column as plain Python values, None for blanks, converted once per column, not per cell."""
     if pd.api.types.is_datetime64_any_dtype(series):
-        values = [v.to_pydatetime() if v is not pd.NaT else None for v in series]
-        return [None if v is pd.NaT else v for v in values]
+        return [None if v is pd.NaT else v.to_pydatetime() for v in series]
     if pd.api.types.is_float_dtype(series):
         return [None if v != v else v for v in series.tolist()]
     if pd.api.types.is_integer_dtype(series) or pd.api.types.is_bool_dtype(series):
@@ -63,8 +62,15 @@ def _column_values(series: pd.Series) -> list:
             for v in values]
 
 
-def _records(frame: pd.DataFrame, columns: list[str], sqlite: bool = False) -> list[tuple]:
-    return list(zip(*(_sqlite_column(frame[c]) if sqlite else _column_values(frame[c]) for c in columns)))
+def _records(frame: pd.DataFrame, table: Table, columns: list[str], sqlite: bool) -> list[tuple]:
+    return list(zip(*(_column_for(frame[c], table.c[c].type, sqlite) for c in columns)))
+
+
+def _column_for(series: pd.Series, type_, sqlite: bool) -> list:
+    values = _sqlite_column(series) if sqlite else _column_values(series)
+    if isinstance(type_, Integer):     # a column with a blank turns float in pandas: 642.0 goes in as 642
+        return [int(v) if isinstance(v, float) else v for v in values]
+    return values
 
 
 def _sqlite_column(series: pd.Series) -> list:
@@ -80,24 +86,12 @@ def bulk_insert(conn: Connection, table: Table, frame: pd.DataFrame) -> int:
     if frame.empty:
         return 0
     columns = [c.name for c in table.columns if c.name in frame.columns]
-    sqlite = conn.dialect.name != "postgresql"
-    rows = _records(frame, columns, sqlite)
-    integral = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, Integer)]
-    if integral:     # a column with a blank in pandas turns float: 642.0 must go in as 642
-        rows = [_ints(row, integral) for row in rows]
+    rows = _records(frame, table, columns, sqlite=conn.dialect.name != "postgresql")
     if conn.dialect.name == "postgresql":
         _copy(conn, table, columns, rows)
     else:
         _executemany(conn, table, columns, rows)
     return len(rows)
-
-
-def _ints(row: tuple, positions: list[int]) -> tuple:
-    row = list(row)
-    for i in positions:
-        if isinstance(row[i], float):
-            row[i] = int(row[i])
-    return tuple(row)
 
 
 def _sqlite_value(value):
