@@ -12,7 +12,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, and_, distinct, select
+from sqlalchemy import Connection, and_, select
 
 from tasks.coerce import fold, local_deadline
 from tasks.forms import FORM_ORDER, FORMS
@@ -221,6 +221,6 @@ def data_years(conn: Connection) -> list[int]:
         if form == "enterprises":          # the roster has versions, not data of a year
             continue
         tab, column = table(conn.dialect.name, "staging", form), FORMS[form].period_column
-        values = conn.execute(select(distinct(tab.c[column])).where(tab.c[column].is_not(None))).scalars()
+        values = conn.execute(select(tab.c[column]).where(tab.c[column].is_not(None)).distinct()).scalars()
         years |= {int(str(v)[:4]) for v in values}
     return sorted(years)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import time
-from datetime import date, datetime
-from decimal import Decimal
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 from sqlalchemy import (Boolean, Connection, Date, DateTime, Engine, Float, Integer, Numeric, Table, create_engine,
                         event, select, text)
 
@@ -47,77 +49,80 @@ def acquire_run_lock(conn: Connection, wait_seconds: float) -> None:
         time.sleep(0.5)
 
 
-def _column_values(series: pd.Series) -> list:
-    """A column as plain Python values, None for blanks, converted once per column, not per cell."""
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return [None if v is pd.NaT else v.to_pydatetime() for v in series]
-    if pd.api.types.is_float_dtype(series):
-        return [None if v != v else v for v in series.tolist()]
-    if pd.api.types.is_integer_dtype(series) or pd.api.types.is_bool_dtype(series):
-        mask = series.isna().tolist()
-        return [None if m else v for v, m in zip(series.astype(object).tolist(), mask)]
-    values = series.tolist()
-    return [None if v is None or v is pd.NaT or (isinstance(v, float) and v != v) else
-            (v.to_pydatetime() if isinstance(v, pd.Timestamp) else v.item() if hasattr(v, "item") else v)
-            for v in values]
+def _arrow_type(type_) -> pa.DataType:
+    if isinstance(type_, Boolean):
+        return pa.bool_()
+    if isinstance(type_, Integer):
+        return pa.int64()
+    if isinstance(type_, (Numeric, Float)):
+        return pa.float64()
+    if isinstance(type_, DateTime):
+        return pa.timestamp("us")
+    if isinstance(type_, Date):
+        return pa.date32()
+    return pa.string()
 
 
-def _records(frame: pd.DataFrame, table: Table, columns: list[str], sqlite: bool) -> list[tuple]:
-    return list(zip(*(_column_for(frame[c], table.c[c].type, sqlite) for c in columns)))
+def arrow_column(series: pd.Series, type_) -> pa.Array:
+    """A frame column as an Arrow array of the SQL column's type, converted once per column."""
+    target = _arrow_type(type_)
+    if pa.types.is_string(target):
+        try:
+            return pa.array(series, type=target, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):      # numbers or dates in a text column
+            return pa.array(series.map(lambda v: None if v is None or v != v else str(v)), type=target)
+    if pa.types.is_timestamp(target) or pa.types.is_date(target):
+        series = pd.to_datetime(series)
+        return pc.cast(pa.array(series, from_pandas=True), target, safe=False)
+    if pa.types.is_floating(target) and series.dtype == object:   # Decimals from a query
+        series = pd.to_numeric(series, errors="coerce")
+    array = pa.array(series, from_pandas=True)
+    return array if array.type == target else pc.cast(array, target)   # 642.0 -> 642; 642.5 raises
 
 
-def _column_for(series: pd.Series, type_, sqlite: bool) -> list:
-    values = _sqlite_column(series) if sqlite else _column_values(series)
-    if isinstance(type_, Integer):     # a column with a blank turns float in pandas: 642.0 goes in as 642
-        return [int(v) if isinstance(v, float) else v for v in values]
-    return values
-
-
-def _sqlite_column(series: pd.Series) -> list:
-    """Dates and date-times in the text form SQLAlchemy's SQLite types read back; Decimals as floats."""
-    if pd.api.types.is_datetime64_any_dtype(series):
-        text = series.dt.strftime("%Y-%m-%d %H:%M:%S.%f")
-        return [None if v != v or v is None else v for v in text.tolist()]
-    return [_sqlite_value(v) for v in _column_values(series)] if series.dtype == object else _column_values(series)
+def arrow_table(frame: pd.DataFrame, table: Table) -> pa.Table:
+    """The frame's columns that the table has, typed for it."""
+    columns = [c.name for c in table.columns if c.name in frame.columns]
+    return pa.table({c: arrow_column(frame[c], table.c[c].type) for c in columns})
 
 
 def bulk_insert(conn: Connection, table: Table, frame: pd.DataFrame) -> int:
-    """Insert a frame: COPY on PostgreSQL, executemany on the raw cursor in SQLite."""
+    """Insert a frame: COPY (CSV written by Arrow) on PostgreSQL, executemany in SQLite."""
     if frame.empty:
         return 0
-    columns = [c.name for c in table.columns if c.name in frame.columns]
-    rows = _records(frame, table, columns, sqlite=conn.dialect.name != "postgresql")
+    data = arrow_table(frame, table)
     if conn.dialect.name == "postgresql":
-        _copy(conn, table, columns, rows)
+        _copy(conn, table, data)
     else:
-        _executemany(conn, table, columns, rows)
-    return len(rows)
+        _executemany(conn, table, data)
+    return data.num_rows
 
 
-def _sqlite_value(value):
+def _sqlite_values(array: pa.ChunkedArray) -> list:
     """Dates and date-times in the text form SQLAlchemy's SQLite types read back."""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
+    if pa.types.is_timestamp(array.type):
+        array = pc.strftime(array, format="%Y-%m-%d %H:%M:%S")     # microseconds included by the unit
+    elif pa.types.is_date(array.type):
+        array = pc.cast(array, pa.string())
+    return array.to_pylist()
 
 
-def _executemany(conn: Connection, table: Table, columns: list[str], rows: list[tuple]) -> None:
-    marks = ", ".join("?" for _ in columns)
-    names = ", ".join(f'"{c}"' for c in columns)
+def _executemany(conn: Connection, table: Table, data: pa.Table) -> None:
+    marks = ", ".join("?" for _ in data.column_names)
+    names = ", ".join(f'"{c}"' for c in data.column_names)
+    rows = list(zip(*(_sqlite_values(column) for column in data.columns)))
     conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
 
 
-def _copy(conn: Connection, table: Table, columns: list[str], rows: list[tuple]) -> None:
-    names = ", ".join(f'"{c}"' for c in columns)
+def _copy(conn: Connection, table: Table, data: pa.Table) -> None:
+    """Arrow writes strings quoted and nulls as bare empty fields: COPY's CSV reads them back exactly."""
+    names = ", ".join(f'"{c}"' for c in data.column_names)
     target = f'"{table.schema}"."{table.name}"' if table.schema else f'"{table.name}"'
+    buffer = io.BytesIO()
+    pacsv.write_csv(data, buffer, write_options=pacsv.WriteOptions(include_header=False))
     cursor = conn.connection.driver_connection.cursor()
-    with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+    with cursor.copy(f"COPY {target} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
+        copy.write(buffer.getbuffer())
 
 
 def read_frame(conn: Connection, statement) -> pd.DataFrame:
