@@ -126,8 +126,10 @@ def _copy(conn: Connection, table: Table, data: pa.Table) -> None:
 
 
 def read_frame(conn: Connection, statement) -> pd.DataFrame:
-    """Run a SELECT into a frame, converting whole columns rather than letting the ORM layer
-    convert cell by cell (ten times faster on a million rows)."""
+    """Run a SELECT into a frame, whole columns at a time: on PostgreSQL through COPY TO and
+    Arrow's CSV reader, elsewhere from plain DB-API tuples (not ORM rows, ten times faster)."""
+    if conn.dialect.name == "postgresql":
+        return _copy_out(conn, statement)
     compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.params
     if compiled.positiontup is not None:
@@ -141,6 +143,22 @@ def read_frame(conn: Connection, statement) -> pd.DataFrame:
         if column.name in frame:
             frame[column.name] = _typed_column(frame[column.name], column.type)
     return frame
+
+
+def _copy_out(conn: Connection, statement) -> pd.DataFrame:
+    """COPY (query) TO STDOUT as CSV, parsed by Arrow with each column's SQL type. Quoted empty
+    fields are empty text, bare ones NULL, exactly as PostgreSQL writes them."""
+    sql = str(statement.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = conn.connection.driver_connection.cursor()
+    buffer = io.BytesIO()
+    with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
+        for chunk in copy:
+            buffer.write(chunk)
+    types = {c.name: _arrow_type(c.type) for c in statement.selected_columns}
+    data = pacsv.read_csv(io.BytesIO(buffer.getvalue()), convert_options=pacsv.ConvertOptions(
+        column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False,
+        true_values=["t"], false_values=["f"]))
+    return data.to_pandas()
 
 
 def _typed_column(values: pd.Series, type_) -> pd.Series:
