@@ -84,3 +84,36 @@ def test_citizen_id_is_hashed_at_ingest(tmp_path):
     sub = read_submission(_write(tmp_path / "n.json", json.dumps([row]).encode()), "nominations", "n.json")
     value = sub.rows["person_id"][0]
     assert value.startswith("#") and "001099000123" not in value
+
+
+PLAIN_CSV = ('STT,Mã số thuế,Tên doanh nghiệp,Mã KCN,Cụm thi đua,Loại hình,Quốc gia,Trạng thái,Hiệu lực từ,Ghi chú\r\n'
+             '1,2300325764,"Công ty ""A"", chi nhánh",QC,Cụm 1,FDI,  ,hoạt động,1/1/2020,x\r\n'
+             '2,,,,,,,,,\r\n'
+             '3,0101245486, B ,ĐT,Cụm 2,trong nước,,hoạt động,01/01/2021,\r\n')
+
+
+def test_arrow_reader_reads_plain_csv_as_the_careful_reader_does():
+    from tasks.forms import FORMS
+    from tasks.ingest import _table, fast_csv, read_csv_rows
+
+    data = PLAIN_CSV.encode()
+    fast = fast_csv(FORMS["enterprises"], data, "e.csv")
+    careful = _table(FORMS["enterprises"], read_csv_rows(data), "e.csv")
+    assert fast is not None
+    assert fast.rows.reset_index(drop=True).equals(careful.rows.reset_index(drop=True))
+    assert list(fast.rows["_row_number"]) == [2, 4] and fast.rows["country"].tolist() == [None, None]
+    assert fast.rows["name"].tolist() == ['Công ty "A", chi nhánh', " B "]
+    assert fast.warnings == careful.warnings and [w["column"] for w in fast.warnings] == ["Ghi chú"]
+
+
+@pytest.mark.parametrize("change", [
+    lambda t: t.replace("\r\n2,", "\r\n\r\n2,"),                       # a blank line
+    lambda t: t.replace('chi nhánh"', 'chi\nnhánh"'),                  # a line break inside quotes
+    lambda t: t.replace(",x\r\n", ",x,extra\r\n"),                     # a ragged row
+    lambda t: "Danh sách doanh nghiệp\r\n" + t,                        # a title row above the header
+])
+def test_arrow_reader_leaves_other_files_to_the_careful_reader(change):
+    from tasks.forms import FORMS
+    from tasks.ingest import fast_csv
+
+    assert fast_csv(FORMS["enterprises"], change(PLAIN_CSV).encode(), "e.csv") is None
