@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from stdnum.vn import mst
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -34,20 +36,16 @@ def fold(text: str) -> str:
 
 def _by_value(values: pd.Series, parse) -> tuple[pd.Series, pd.Series]:
     """Apply `parse` (text -> value or raise ValueError) once per distinct value."""
-    given = values.notna()
-    out = pd.Series([None] * len(values), index=values.index, dtype=object)
-    bad = pd.Series(False, index=values.index)
-    if not given.any():
-        return out, bad
-    lookup, failed = {}, set()
-    for v in pd.unique(values[given]):
+    codes, uniques = pd.factorize(values)            # blanks get code -1
+    lookup = np.empty(len(uniques) + 1, dtype=object)   # the last slot (code -1) stays None
+    failed = np.zeros(len(uniques) + 1, dtype=bool)
+    for i, v in enumerate(uniques):
         try:
-            lookup[v] = parse(v)
+            lookup[i] = parse(v)
         except (ValueError, TypeError, OverflowError):
-            failed.add(v)
-    out[given] = values[given].map(lambda v: lookup.get(v))
-    bad[given] = values[given].isin(failed)
-    return out, bad
+            failed[i] = True
+    return (pd.Series(lookup[codes], index=values.index, dtype=object),
+            pd.Series(failed[codes], index=values.index))
 
 
 def text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -62,28 +60,29 @@ _PLAIN_NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 
 
 def number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """The contract's number rule (section 2), column-wise with string operations:
+    """The contract's number rule (section 2), column-wise in Arrow's string kernels:
     both marks -> the last is decimal; only commas -> decimal comma; only dots in groups of
     three -> thousands; otherwise a decimal point."""
-    out = pd.Series(np.nan, index=values.index, dtype="float64")
-    given = values.notna()
-    if not given.any():
-        return out, pd.Series(False, index=values.index)
-    text = values[given].astype(str).str.replace(r"[\s\u00a0]", "", regex=True)
-    dot, comma = text.str.rfind("."), text.str.rfind(",")
-    comma_decimal = (comma > dot)                       # 1.234,5 and 12,5
-    dot_decimal = (dot > comma) & (comma >= 0)          # 1,234.5
-    thousands = (comma < 0) & text.str.match(r"^[+-]?\d{1,3}(\.\d{3})+$")
-    plain = text.where(~comma_decimal, text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
-    plain = plain.where(~dot_decimal, text.str.replace(",", "", regex=False))
-    plain = plain.where(~thousands, text.str.replace(".", "", regex=False))
-    well_formed = plain.str.match(_PLAIN_NUMBER) & ~(comma_decimal & (text.str.count(",") > 1))
-    parsed = pd.to_numeric(plain.where(well_formed), errors="coerce").astype("float64")
-    parsed = parsed.where(np.isfinite(parsed))
-    out[given] = parsed
-    bad = pd.Series(False, index=values.index)
-    bad[given] = parsed.isna()
-    return out, bad
+    text = pc.replace_substring_regex(pa.array(values, type=pa.string(), from_pandas=True), r"[\s\x{a0}]", "")
+    comma_decimal = pc.match_substring_regex(text, r",[^.]*$")                   # 1.234,5 and 12,5
+    dot_decimal = pc.and_(pc.match_substring(text, ","), pc.match_substring_regex(text, r"\.[^,]*$"))  # 1,234.5
+    thousands = pc.match_substring_regex(text, r"^[+-]?\d{1,3}(\.\d{3})+$")   # no comma: 1.234.567
+    no_dots = pc.replace_substring(text, ".", "")
+    plain = pc.case_when(pc.make_struct(comma_decimal, dot_decimal, thousands),
+                         pc.replace_substring(no_dots, ",", "."), pc.replace_substring(text, ",", ""), no_dots, text)
+    well_formed = pc.and_(pc.match_substring_regex(plain, _PLAIN_NUMBER),
+                          pc.invert(pc.and_(comma_decimal, pc.greater(pc.count_substring(text, ","), 1))))
+    parsed = _to_float(pc.if_else(well_formed, plain, None))
+    out = pd.Series(parsed, index=values.index, dtype="float64")
+    out = out.where(np.isfinite(out))
+    return out, values.notna() & out.isna()
+
+
+def _to_float(plain: pa.Array) -> np.ndarray:
+    try:
+        return pc.cast(plain, pa.float64()).to_numpy(zero_copy_only=False)
+    except pa.ArrowInvalid:          # a spelling Arrow's parser declines ('1.', '+.5'): Python's float reads it
+        return pd.to_numeric(pd.Series(plain.to_pylist(), dtype=object), errors="coerce").to_numpy("float64")
 
 
 def integer(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -159,7 +158,8 @@ def _to_datetime(raw: str) -> datetime:
     return stamp.astimezone(timezone.utc).replace(tzinfo=None)
 
 
-_DMY_TIME = r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
+_DMY_TIME = (r"^(?P<d>\d{1,2})/(?P<mo>\d{1,2})/(?P<y>\d{4})"
+             r"(?:[ T]+(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?)?$")
 _ISO_OFFSET = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$"
 _ISO_LOCAL = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$"
 
@@ -168,32 +168,38 @@ def _local_to_utc(stamps: pd.Series) -> pd.Series:
     return stamps.dt.tz_localize(LOCAL_TZ.key).dt.tz_convert("UTC").dt.tz_localize(None)
 
 
+def _dmy_parts(text: pa.Array) -> pd.DataFrame:
+    """Day/month/year[ hour:minute[:second]] split by Arrow's regex kernel; rows that do not match are dropped."""
+    parts = pc.extract_regex(text, _DMY_TIME)
+    frame = pd.DataFrame({name: pc.struct_field(parts, name).to_pandas() for name in ("y", "mo", "d", "h", "mi", "s")})
+    frame = frame[pd.Series(parts.is_valid().to_numpy(zero_copy_only=False))]
+    return frame.replace("", "0").astype(int)     # a group that did not take part comes back empty
+
+
 def datetime_(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Date-times as naive UTC: the common spellings column-wise, anything else one by one."""
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
-    given = values.notna()
-    text = values[given].astype(str).str.strip()
-    parts = text.str.extract(_DMY_TIME)
-    dmy = parts[0].notna()
-    if dmy.any():
-        p = parts[dmy].fillna(0).astype(int)
-        local = pd.to_datetime(pd.DataFrame({"year": p[2], "month": p[1], "day": p[0], "hour": p[3],
-                                             "minute": p[4], "second": p[5]}), errors="coerce")
-        out[local.index] = _local_to_utc(local)
-    offset = ~dmy & text.str.match(_ISO_OFFSET)
+    text = pc.utf8_trim_whitespace(pa.array(values, type=pa.string(), from_pandas=True))
+    p = _dmy_parts(text)
+    if len(p):
+        local = pd.to_datetime(pd.DataFrame({"year": p["y"], "month": p["mo"], "day": p["d"], "hour": p["h"],
+                                             "minute": p["mi"], "second": p["s"]}), errors="coerce")
+        out.iloc[p.index] = _local_to_utc(local).to_numpy()
+    text = pd.Series(text.to_pandas(), index=values.index)
+    dmy = pd.Series(False, index=values.index)
+    dmy.iloc[p.index] = True
+    offset = ~dmy & text.str.match(_ISO_OFFSET).fillna(False).astype(bool)
     if offset.any():
         stamps = pd.to_datetime(text[offset], format="ISO8601", utc=True, errors="coerce")
         out[stamps.index] = stamps.dt.tz_localize(None)
-    local_iso = ~dmy & ~offset & text.str.match(_ISO_LOCAL)
+    local_iso = ~dmy & ~offset & text.str.match(_ISO_LOCAL).fillna(False).astype(bool)
     if local_iso.any():
         out[text[local_iso].index] = _local_to_utc(pd.to_datetime(text[local_iso], format="ISO8601", errors="coerce"))
-    rest = text[~dmy & ~offset & ~local_iso]
+    rest = text[~dmy & ~offset & ~local_iso & values.notna()]
     if not rest.empty:
         slow, _ = _by_value(rest, _to_datetime)
         out[rest.index] = pd.to_datetime(slow)
-    bad = pd.Series(False, index=values.index)
-    bad[given] = out[given].isna()
-    return out, bad
+    return out, values.notna() & out.isna()
 
 
 def local_deadline(period: str) -> datetime:

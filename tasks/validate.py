@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from tasks import coerce
@@ -115,34 +116,41 @@ def _gx_frame(form: Form, typed: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     for col in form.columns:
         if col.reference or (form.name == "zone_events" and col.name == "zone_code"):
             known = ctx.roster_tax_codes if col.reference == "roster" else ctx.zone_codes
-            frame[f"_{col.name}_known"] = frame[col.name].map(lambda v: None if pd.isna(v) else v in known)
+            given = frame[col.name].notna().to_numpy()
+            frame[f"_{col.name}_known"] = np.where(given, frame[col.name].isin(known).to_numpy(), None)
     if form.name == "land_clearance":
         frame["_zone_area"] = frame["zone_code"].map(ctx.zone_areas).astype("float64")
     return frame
 
 
 def run_suite(form: Form, typed: pd.DataFrame, raw: pd.DataFrame, ctx: Context) -> list[pd.DataFrame]:
+    """SUMMARY over the whole suite; then one COMPLETE run of only the failed expectations for row ids."""
     if typed.empty:
         return []
     batch = _gx_batch_definition().get_batch(batch_parameters={"dataframe": _gx_frame(form, typed, ctx)})
     params = {"run_yyyymm": ctx.run_yyyymm}
     summary = batch.validate(_suite(form.name), result_format="SUMMARY", expectation_parameters=params)
-    errors = []
+    failed = [r.expectation_config for r in summary.results if not r.success]
     for result in summary.results:
-        if result.success:
-            continue
-        config = result.expectation_config
         if result.exception_info and result.exception_info.get("raised_exception"):
-            raise RuntimeError(f"GX expectation {config.type} on {form.name} failed to run: "
+            raise RuntimeError(f"GX expectation {result.expectation_config.type} on {form.name} failed to run: "
                                f"{result.exception_info.get('exception_message')}")
-        full = batch.validate(config.to_domain_obj(), result_format={"result_format": "COMPLETE"}, expectation_parameters=params)
-        positions = full.result.get("unexpected_index_list") or []
-        mask = pd.Series(False, index=raw.index)
-        mask.iloc[list(positions)] = True
-        meta = config.meta or {}
-        errors.append(_errors(raw, mask, meta.get("column", config.kwargs.get("column")),
-                              meta.get("reason_code", config.type), bool(meta.get("retry"))))
-    return errors
+    if not failed:
+        return []
+    from great_expectations.core import ExpectationSuite
+
+    rerun = ExpectationSuite(name=f"{form.name}_failed", expectations=[c.to_domain_obj() for c in failed])
+    complete = batch.validate(rerun, result_format={"result_format": "COMPLETE"}, expectation_parameters=params)
+    return [_failures(raw, r.expectation_config, r.result.get("unexpected_index_list") or [])
+            for r in complete.results]
+
+
+def _failures(raw: pd.DataFrame, config, positions: list[int]) -> pd.DataFrame:
+    mask = pd.Series(False, index=raw.index)
+    mask.iloc[list(positions)] = True
+    meta = config.meta or {}
+    return _errors(raw, mask, meta.get("column", config.kwargs.get("column")),
+                   meta.get("reason_code", config.type), bool(meta.get("retry")))
 
 
 # --- duplicates inside one file --------------------------------------------------------
