@@ -28,7 +28,7 @@ from tasks.forms import FORM_ORDER, FORMS
 from tasks.ingest import FileRejected, read_submission
 from tasks.refresh import refresh_marts, refresh_warnings
 from tasks.transform import zone_lookup, zone_versions
-from tasks.validate import Context, validate_form
+from tasks.validate import Context, prepare_validation, validate_form
 from warehouse.dialect import WarehouseBusy, acquire_run_lock, make_engine
 from warehouse.migrate import migrate
 from warehouse.schema import table
@@ -205,6 +205,7 @@ def execute(settings: Settings, kind: str = "nightly", period: tuple[str, str] |
     engine = make_engine(settings.warehouse_url, settings.lock_wait_seconds)
     try:
         _busy_is_busy(settings, migrate, engine)
+        prepare_validation()          # GX's import (seconds) happens before the lock is taken, not under it
         as_of = run_date(settings)
         for attempt in range(settings.db_retries + 1):
             try:

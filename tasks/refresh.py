@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete
@@ -22,31 +24,42 @@ def _month_index(period: pd.Series) -> pd.Series:
     return period.str[:4].astype(int) * 12 + period.str[5:7].astype(int) - 1
 
 
+def trailing_median(wide: np.ndarray) -> np.ndarray:
+    """Per row (enterprise) and column (month): the median of the previous OUTLIER_WINDOW months
+    that have a value, when at least OUTLIER_MIN_MONTHS do; else NaN."""
+    n, months = wide.shape
+    window = np.full((OUTLIER_WINDOW, n, months), np.nan)
+    for k in range(1, OUTLIER_WINDOW + 1):
+        window[k - 1, :, k:] = wide[:, :months - k]
+    enough = np.isfinite(window).sum(axis=0) >= OUTLIER_MIN_MONTHS
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)            # all-blank windows: NaN is the answer
+        median = np.nanmedian(window, axis=0)
+    return np.where(enough, median, np.nan)
+
+
 def outliers(current: pd.DataFrame) -> pd.DataFrame:
     """Values over 5x the enterprise's median of its previous 6 months (when it has >= 3)."""
     if current.empty:
         return pd.DataFrame()
-    frame = current.assign(_m=_month_index(current["period"]))
-    months = range(frame["_m"].min(), frame["_m"].max() + 1)
+    m = _month_index(current["period"]).to_numpy()
+    first = m.min()
+    row, taxes = pd.factorize(current["tax_code"])
     found = []
     for column in OUTLIER_COLUMNS:
-        wide = frame.pivot(index="tax_code", columns="_m", values=column).reindex(columns=months).astype(float)
-        history = wide.T.rolling(OUTLIER_WINDOW, min_periods=OUTLIER_MIN_MONTHS).median().shift(1).T
-        hit = (wide > OUTLIER_FACTOR * history) & (history > 0)
-        pairs = hit.stack()
-        pairs = pairs[pairs].index.to_frame(index=False)
-        if pairs.empty:
+        wide = np.full((len(taxes), m.max() - first + 1), np.nan)
+        wide[row, m - first] = current[column].to_numpy(dtype="float64")
+        median = trailing_median(wide)[row, m - first]
+        with np.errstate(invalid="ignore"):
+            hit = (current[column].to_numpy(dtype="float64") > OUTLIER_FACTOR * median) & (median > 0)
+        rows, med = current[hit], median[hit]
+        if rows.empty:
             continue
-        pairs.columns = ["tax_code", "_m"]
-        rows = frame.merge(pairs, on=["tax_code", "_m"])
-        med = history.stack().rename("median").reset_index().rename(columns={"level_1": "_m", "_m": "_m"})
-        med.columns = ["tax_code", "_m", "median"]
-        rows = rows.merge(med, on=["tax_code", "_m"])
         found.append(pd.DataFrame({
             "file_id": rows["file_id"], "row_number": rows["row_number"], "form": "monthly_report",
             "code": "outlier", "column": column, "value": rows[column].map(lambda v: f"{v:g}"),
             "message_vi": [f"Kỳ {p}: {column} = {v:g}, gấp {v / m:.1f} lần trung vị 6 tháng trước ({m:g}); "
-                           f"hãy kiểm tra lại số liệu." for p, v, m in zip(rows["period"], rows[column], rows["median"])],
+                           f"hãy kiểm tra lại số liệu." for p, v, m in zip(rows["period"], rows[column], med)],
         }))
     return pd.concat(found, ignore_index=True) if found else pd.DataFrame()
 

@@ -7,7 +7,7 @@ year's facts hold that year and the one before (for growth), never more.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -147,6 +147,7 @@ class YearFacts:
     zone_events: pd.DataFrame
     nominations: pd.DataFrame
     prior_nominations: pd.DataFrame | None = None
+    derived: dict = field(default_factory=dict, repr=False)   # frames several marts read, built once
 
     def phase_months(self, phase: str) -> range:
         return self.plan.months(phase)

@@ -83,6 +83,11 @@ def _errors(raw: pd.DataFrame, mask: pd.Series, column: str, reason: str, retry:
 
 # --- Great Expectations -----------------------------------------------------------
 
+def prepare_validation() -> None:
+    """Import GX and build its context once per process."""
+    _gx_batch_definition()
+
+
 @lru_cache(maxsize=1)
 def _gx_batch_definition():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")

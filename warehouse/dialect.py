@@ -74,10 +74,17 @@ def arrow_column(series: pd.Series, type_) -> pa.Array:
     if pa.types.is_timestamp(target) or pa.types.is_date(target):
         series = pd.to_datetime(series)
         return pc.cast(pa.array(series, from_pandas=True), target, safe=False)
-    if pa.types.is_floating(target) and series.dtype == object:   # Decimals from a query
-        series = pd.to_numeric(series, errors="coerce")
-    array = pa.array(series, from_pandas=True)
+    array = pa.array(series, from_pandas=True) if series.dtype != object else _object_array(series)
+    if pa.types.is_floating(target) and (pa.types.is_decimal(array.type) or pa.types.is_string(array.type)):
+        return array                   # exact mart values stay exact: the database reads the decimal text
     return array if array.type == target else pc.cast(array, target)   # 642.0 -> 642; 642.5 raises
+
+
+def _object_array(series: pd.Series) -> pa.Array:
+    try:
+        return pa.array(series, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):   # Decimals beyond 38 digits, mixed types: as exact text
+        return pa.array(series.map(lambda v: None if v is None or v != v else str(v)), type=pa.string())
 
 
 def arrow_table(frame: pd.DataFrame, table: Table) -> pa.Table:
@@ -104,6 +111,8 @@ def _sqlite_values(array: pa.ChunkedArray) -> list:
         array = pc.strftime(array, format="%Y-%m-%d %H:%M:%S")     # microseconds included by the unit
     elif pa.types.is_date(array.type):
         array = pc.cast(array, pa.string())
+    elif pa.types.is_decimal(array.type):          # SQLite keeps numbers as REAL
+        array = pc.cast(array, pa.float64())
     return array.to_pylist()
 
 

@@ -58,7 +58,13 @@ def _violations(facts: YearFacts) -> list[pd.DataFrame]:
 
 
 def measures(facts: YearFacts) -> pd.DataFrame:
-    """Every zoned indicator of the year, one row per source row."""
+    """Every zoned indicator of the year, one row per source row (built once per year; read-only)."""
+    if "measures" not in facts.derived:
+        facts.derived["measures"] = _measures(facts)
+    return facts.derived["measures"]
+
+
+def _measures(facts: YearFacts) -> pd.DataFrame:
     monthly = facts.monthly[facts.monthly["year"] == facts.year] if not facts.monthly.empty else facts.monthly
     parts = []
     if not monthly.empty:

@@ -24,10 +24,10 @@ def build(facts) -> pd.DataFrame:
     for phase in facts.plan.phases:
         months = facts.plan.months(phase)
         in_phase = data[data["month"].isin(months)] if not data.empty else data
-        sums = in_phase.groupby(["zone_code", "indicator"])["amount"].sum() if not in_phase.empty else {}
+        sums = in_phase.groupby(["zone_code", "indicator"])["amount"].sum().to_dict() if not in_phase.empty else {}
         for zone in zones.itertuples():
             for indicator in ZONED:
-                amount = sums.get((zone.zone_code, indicator), 0) if len(sums) else 0
+                amount = sums.get((zone.zone_code, indicator), 0)
                 rows.append({"year": facts.year, "phase": phase, "zone_code": zone.zone_code,
                              "zone_name": zone.zone_name, "province": zone.province, "indicator": indicator, "unit": UNITS[indicator],
                              "actual": exact(amount, indicator)})

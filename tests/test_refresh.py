@@ -1,0 +1,49 @@
+"""Derived warnings against a plain loop over the same reports."""
+
+import random
+import statistics
+
+import numpy as np
+import pandas as pd
+
+from tasks.refresh import OUTLIER_COLUMNS, outliers
+
+
+def _reports(seed: int) -> pd.DataFrame:
+    rng = random.Random(seed)
+    rows = []
+    for t in range(40):
+        for m in range(30):
+            if rng.random() < 0.2:          # gaps: missing months do not count in the window
+                continue
+            value = rng.choice([None, 0.0, rng.uniform(1, 10), rng.uniform(50, 90)])
+            rows.append({"tax_code": f"T{t:03d}", "period": f"{2021 + m // 12}-{m % 12 + 1:02d}",
+                         "file_id": m, "row_number": t + 2,
+                         **{c: value if c == "production_value" else 1.0 for c in OUTLIER_COLUMNS}})
+    return pd.DataFrame(rows)
+
+
+def _by_hand(frame: pd.DataFrame) -> set[tuple[str, str]]:
+    values = {(r.tax_code, r.period): r.production_value for r in frame.itertuples()}
+    months = [f"{2021 + m // 12}-{m % 12 + 1:02d}" for m in range(30)]
+    hits = set()
+    for (tax, period), value in values.items():
+        i = months.index(period)
+        window = [values.get((tax, p)) for p in months[max(0, i - 6):i]]
+        window = [v for v in window if v is not None and not np.isnan(v)]
+        if len(window) >= 3 and value is not None and statistics.median(window) > 0 \
+                and value > 5 * statistics.median(window):
+            hits.add((tax, period))
+    return hits
+
+
+def test_outliers_match_a_plain_loop_over_trailing_six_months():
+    for seed in range(3):
+        frame = _reports(seed)
+        found = outliers(frame)
+        got = set()
+        if not found.empty:
+            keyed = frame.set_index(["file_id", "row_number"])
+            got = {tuple(keyed.loc[(f, r), ["tax_code", "period"]]) for f, r in zip(found["file_id"], found["row_number"])}
+        expected = _by_hand(frame)
+        assert expected and got == expected
