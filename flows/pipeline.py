@@ -96,9 +96,9 @@ def ingest_form(conn: Connection, form: str, read: list, run_id: int, summary: R
             summary.rows_rejected[result.code] += 1
             continue
         rows = result.rows.assign(_file_id=file_id)
-        load.store_raw(conn, form, rows)
+        stored = load.store_raw(conn, form, rows)
         if archive is not None:
-            write_batch(archive, form, landing_file.sha256, landing_file.rel_path, result.rows)
+            write_batch(archive, form, landing_file.sha256, landing_file.rel_path, stored)
         load.store_file_warnings(conn, file_id, form, result.warnings)
         load.set_rows_read(conn, file_id, len(rows))
         file_ids.append(file_id)

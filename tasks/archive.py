@@ -18,12 +18,12 @@ def batch_path(root: Path, form: str, sha256: str) -> Path:
     return Path(root) / form / f"{sha256}.parquet"
 
 
-def write_batch(root: Path, form: str, sha256: str, rel_path: str, rows: pd.DataFrame) -> Path:
+def write_batch(root: Path, form: str, sha256: str, rel_path: str, rows: pa.Table) -> Path:
+    """Rows as stored in the raw layer (file_id, row_number, the form's columns as text)."""
     path = batch_path(root, form, sha256)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = rows.drop(columns=[c for c in rows.columns if c == "_file_id"])
-    table = pa.Table.from_pandas(text.astype({c: "string" for c in text.columns if c != "_row_number"}),
-                                 preserve_index=False)
+    table = rows.drop_columns([c for c in ("file_id",) if c in rows.column_names])
+    table = table.rename_columns(["_row_number" if c == "row_number" else c for c in table.column_names])
     table = table.replace_schema_metadata({"thidua.path": rel_path, "thidua.form": form, "thidua.sha256": sha256})
     tmp = path.with_suffix(".tmp")
     pq.write_table(table, tmp, compression="zstd")

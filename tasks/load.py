@@ -8,12 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from tasks.archive import read_batch
 from tasks.discover import LandingFile
 from tasks.forms import FORMS
-from warehouse.dialect import bulk_insert, read_frame
+from warehouse.dialect import arrow_table, bulk_insert, insert_arrow, read_frame
 from warehouse.schema import table
 
 
@@ -43,8 +44,12 @@ def reject_file(conn: Connection, file_id: int, form: str, code: str, message_vi
         "reason_code": code, "retry": False, "message_vi": message_vi}]))
 
 
-def store_raw(conn: Connection, form: str, rows: pd.DataFrame) -> None:
-    bulk_insert(conn, _t(conn, "raw", form), rows.rename(columns={"_file_id": "file_id", "_row_number": "row_number"}))
+def store_raw(conn: Connection, form: str, rows: pd.DataFrame) -> pa.Table:
+    """Keep a file's rows as text in the raw layer; returns them as the Arrow table stored."""
+    raw = _t(conn, "raw", form)
+    data = arrow_table(rows.rename(columns={"_file_id": "file_id", "_row_number": "row_number"}), raw)
+    insert_arrow(conn, raw, data)
+    return data
 
 
 def store_file_warnings(conn: Connection, file_id: int, form: str, warnings: list[dict]) -> None:

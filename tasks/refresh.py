@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete
@@ -31,11 +29,12 @@ def trailing_median(wide: np.ndarray) -> np.ndarray:
     window = np.full((OUTLIER_WINDOW, n, months), np.nan)
     for k in range(1, OUTLIER_WINDOW + 1):
         window[k - 1, :, k:] = wide[:, :months - k]
-    enough = np.isfinite(window).sum(axis=0) >= OUTLIER_MIN_MONTHS
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)            # all-blank windows: NaN is the answer
-        median = np.nanmedian(window, axis=0)
-    return np.where(enough, median, np.nan)
+    count = np.isfinite(window).sum(axis=0)
+    ordered = np.sort(window, axis=0)                          # blanks sort last
+    low = np.take_along_axis(ordered, np.maximum(count - 1, 0)[None] // 2, axis=0)[0]
+    high = np.take_along_axis(ordered, count[None] // 2, axis=0)[0]
+    high = np.where(count % 2 == 1, low, high)
+    return np.where(count >= OUTLIER_MIN_MONTHS, (low + high) / 2, np.nan)
 
 
 def outliers(current: pd.DataFrame) -> pd.DataFrame:

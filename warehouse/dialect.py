@@ -97,7 +97,12 @@ def bulk_insert(conn: Connection, table: Table, frame: pd.DataFrame) -> int:
     """Insert a frame: COPY (CSV written by Arrow) on PostgreSQL, executemany in SQLite."""
     if frame.empty:
         return 0
-    data = arrow_table(frame, table)
+    return insert_arrow(conn, table, arrow_table(frame, table))
+
+
+def insert_arrow(conn: Connection, table: Table, data: pa.Table) -> int:
+    if data.num_rows == 0:
+        return 0
     if conn.dialect.name == "postgresql":
         _copy(conn, table, data)
     else:

@@ -161,9 +161,9 @@ def _months_by_tax(frame: pd.DataFrame) -> dict[str, list[int]]:
 
 def judge(facts) -> "EnterpriseYear":
     """One EnterpriseYear per year's facts, shared by the award marts."""
-    if getattr(facts, "_judge", None) is None:
-        facts._judge = EnterpriseYear(facts)
-    return facts._judge
+    if "judge" not in facts.derived:
+        facts.derived["judge"] = EnterpriseYear(facts)
+    return facts.derived["judge"]
 
 
 def _sum_micro(frame: pd.DataFrame, column: str) -> dict[str, int]:

@@ -9,7 +9,14 @@ from warehouse.marts.measures import pct
 
 
 def monthly_status(facts) -> pd.DataFrame:
-    """tax_code x month of the year: expected (operating on the month's last day), received, on time."""
+    """tax_code x month of the year: expected (operating on the month's last day), received, on time.
+    Built once per year (read-only)."""
+    if "monthly_status" not in facts.derived:
+        facts.derived["monthly_status"] = _monthly_status(facts)
+    return facts.derived["monthly_status"]
+
+
+def _monthly_status(facts) -> pd.DataFrame:
     grid = facts.operating.copy()
     grid["expected"] = grid["status"] == "hoạt động"
     reports = facts.monthly[facts.monthly["year"] == facts.year][["tax_code", "month", "late"]] \
@@ -22,7 +29,13 @@ def monthly_status(facts) -> pd.DataFrame:
 
 
 def phase_counts(facts) -> pd.DataFrame:
-    """year x phase x tax_code counts, with zone and cluster as on the phase's last day."""
+    """year x phase x tax_code counts (built once per year; read-only)."""
+    if "phase_counts" not in facts.derived:
+        facts.derived["phase_counts"] = _phase_counts(facts)
+    return facts.derived["phase_counts"]
+
+
+def _phase_counts(facts) -> pd.DataFrame:
     status = monthly_status(facts)
     frames = []
     for phase in facts.plan.phases:
