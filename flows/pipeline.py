@@ -47,6 +47,11 @@ class RunSummary:
     seconds: float = 0.0
     steps: list[tuple[str, float]] = field(default_factory=list)
     nothing_new: bool = False
+    monthly_since: str | None = None    # earliest month whose monthly reports changed (YYYY-MM)
+
+    def monthly_changed_from(self, periods) -> None:
+        self.monthly_since = min([p for p in periods if isinstance(p, str)] + ([self.monthly_since] if self.monthly_since else []),
+                                 default=self.monthly_since)
 
 
 def _now() -> datetime:
@@ -120,6 +125,8 @@ def validate_and_load(conn: Connection, form: str, file_ids: list[int], run_id: 
     if raw is None:
         raw = load.read_raw(conn, form, file_ids, archive)
     result = validate_form(form, raw, load.first_seen(conn, file_ids), _context(conn, as_of))
+    if form == "monthly_report":     # the months these files covered before, and cover now
+        summary.monthly_changed_from([*load.min_months(conn, file_ids), result.accepted["period"].min()])
     load.replace_staging(conn, form, file_ids, result.accepted, result.rejections, run_id)
     summary.rows_accepted[form] += len(result.accepted)
     summary.rows_rejected.update(result.rejections["reason_code"].tolist())
@@ -141,9 +148,13 @@ def touched_years(form: str, accepted: pd.DataFrame) -> set[int] | None:
 
 
 @task(name="refresh-marts", cache_policy=NONE)
-def refresh(conn: Connection, years: set[int] | None, monthly_changed: bool) -> list[int]:
-    if monthly_changed or years is None:
+def refresh(conn: Connection, years: set[int] | None, monthly_since: str | None) -> list[int]:
+    """Warnings from the earliest changed month on (all of them when the roster or zones moved),
+    then the marts of the years touched."""
+    if years is None:
         refresh_warnings(conn)
+    elif monthly_since:
+        refresh_warnings(conn, monthly_since)
     return refresh_marts(conn, None if years is None else sorted(years))
 
 
@@ -284,7 +295,7 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
                 validate(form, batch, None, archive)
         summary.nothing_new = not new and not reprocess
         if changed:
-            summary.years = step("refresh", refresh, conn, years, "monthly_report" in changed)
+            summary.years = step("refresh", refresh, conn, years, summary.monthly_since)
         _finish_run(conn, run_id, summary)
     summary.seconds = time.perf_counter() - t0
     return summary

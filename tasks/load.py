@@ -89,6 +89,11 @@ def _per_file(conn: Connection, column: str, file_ids: list[int]) -> dict:
     return dict(conn.execute(select(files.c.file_id, files.c[column]).where(files.c.file_id.in_(file_ids))).all())
 
 
+def min_months(conn: Connection, file_ids: list[int]) -> list[str]:
+    """The earliest month each file's accepted rows covered when last loaded (none when never)."""
+    return [m for m in _per_file(conn, "min_month", file_ids).values() if m]
+
+
 def file_sizes(conn: Connection, file_ids: list[int]) -> dict[int, int]:
     return _per_file(conn, "size", file_ids)
 

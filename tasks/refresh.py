@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, delete
+from sqlalchemy import Connection, delete, select
 
 from tasks.transform import (YearFacts, data_years, first_version_late, load_current, roster_versions, year_facts,
                              zone_versions)
@@ -55,8 +55,8 @@ def outliers(current: pd.DataFrame) -> pd.DataFrame:
         if rows.empty:
             continue
         found.append(pd.DataFrame({
-            "file_id": rows["file_id"], "row_number": rows["row_number"], "form": "monthly_report",
-            "code": "outlier", "column": column, "value": rows[column].map(lambda v: f"{v:g}"),
+            "file_id": rows["file_id"], "row_number": rows["row_number"], "period": rows["period"],
+            "form": "monthly_report", "code": "outlier", "column": column, "value": rows[column].map(lambda v: f"{v:g}"),
             "message_vi": [f"Kỳ {p}: {column} = {v:g}, gấp {v / m:.1f} lần trung vị 6 tháng trước ({m:g}); "
                            f"hãy kiểm tra lại số liệu." for p, v, m in zip(rows["period"], rows[column], med)],
         }))
@@ -68,18 +68,35 @@ def late_reports(current: pd.DataFrame) -> pd.DataFrame:
     if current.empty:
         return pd.DataFrame()
     late = current[first_version_late(current)]
-    return pd.DataFrame({"file_id": late["file_id"], "row_number": late["row_number"], "form": "monthly_report",
+    return pd.DataFrame({"file_id": late["file_id"], "row_number": late["row_number"], "period": late["period"],
+                         "form": "monthly_report",
                          "code": "late_report", "column": "submitted_at", "value": late["period"],
                          "message_vi": [f"Báo cáo kỳ {p} gửi lần đầu sau hạn 23:59:59 ngày 10 tháng sau."
                                         for p in late["period"]]})
 
 
-def refresh_warnings(conn: Connection) -> int:
-    warnings = table(conn.dialect.name, "staging", "warnings")
-    conn.execute(delete(warnings).where(warnings.c.code.in_(DERIVED_WARNINGS)))
-    current = load_current(conn, "monthly_report")
+def refresh_warnings(conn: Connection, since: str | None = None) -> int:
+    """Late-report and outlier warnings of the monthly reports from month `since` (YYYY-MM) on,
+    or of every month. A month's outliers read the 6 months before it, so those are loaded too."""
+    warnings, staged = table(conn.dialect.name, "staging", "warnings"), table(conn.dialect.name, "staging", "monthly_report")
+    stale = warnings.c.code.in_(DERIVED_WARNINGS)
+    if since:      # keep the warnings of reports before `since`; orphans of replaced rows go too
+        kept = select(staged.c.file_id).where(staged.c.file_id == warnings.c.file_id,
+                                              staged.c.row_number == warnings.c.row_number, staged.c.period < since)
+        stale = stale & ~kept.exists()
+    conn.execute(delete(warnings).where(stale))
+    history = _months_before(since, OUTLIER_WINDOW) if since else None
+    current = load_current(conn, "monthly_report", (lambda c: c.period >= history) if since else None)
     frames = [f for f in (late_reports(current), outliers(current)) if not f.empty]
-    return bulk_insert(conn, warnings, pd.concat(frames, ignore_index=True)) if frames else 0
+    found = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if since and not found.empty:
+        found = found[found["period"] >= since]
+    return bulk_insert(conn, warnings, found.drop(columns="period")) if not found.empty else 0
+
+
+def _months_before(period: str, months: int) -> str:
+    index = int(period[:4]) * 12 + int(period[5:7]) - 1 - months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 def _replace_year(conn: Connection, name: str, year: int, frame: pd.DataFrame) -> None:

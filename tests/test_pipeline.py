@@ -63,6 +63,23 @@ def test_a_correction_changes_exactly_its_enterprise_month(prefect_harness, demo
     assert new["Y"]["production"] == pytest.approx(old_row["Y"]["production"] + delta / 1000, abs=1e-6)
 
 
+def test_a_new_month_alone_gives_the_marts_of_one_full_run(prefect_harness, demo_sqlite, demo_landing, tmp_path):
+    """The incremental path (warnings from the new month on, marts of the touched years) against a full run."""
+    landing = tmp_path / "landing"
+    shutil.copytree(demo_landing, landing, ignore=lambda d, names: [n for n in names if "2023-12" in n])
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    run_nightly(landing, url)
+    held_back = [p for p in demo_landing.rglob("*2023-12*") if p.is_file()]
+    assert held_back
+    for path in held_back:
+        target = landing / path.relative_to(demo_landing)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
+    result = run_nightly(landing, url)
+    assert result["files_new"] == len(held_back) and result["years"] == [2023]
+    assert snapshot(url) == snapshot(demo_sqlite)
+
+
 def _k(r):
     return (r["tax_code"], r["phase"])
 
