@@ -49,8 +49,8 @@ class EnterpriseYear:
         self._budget = _sum_micro(this, "budget_paid")
         self._production = _sum_micro(this, "production_value")
         latest = this.sort_values("period").drop_duplicates("tax_code", keep="last") if not this.empty else this
-        self._latest = {t: (p, float(a or 0)) for t, p, a in zip(latest.get("tax_code", []), latest.get("period", []),
-                                                                  latest.get("si_arrears", []))}
+        columns = [_values(latest, c) for c in ("tax_code", "period", "si_arrears")]
+        self._latest = {t: (p, float(a or 0)) for t, p, a in zip(*columns)}
         self._growth_base(this, last)
         self._bad_events(facts.compliance)
         noms = facts.nominations
@@ -72,7 +72,7 @@ class EnterpriseYear:
         both = both.assign(now=micro(both["production_value_now"]), before=micro(both["production_value_before"]))
         sums = both.groupby("tax_code")[["now", "before"]].sum()
         months = _months_by_tax(both)
-        self._common = {t: (int(n), int(b), months[t]) for t, n, b in zip(sums.index, sums["now"], sums["before"])}
+        self._common = {t: (int(n), int(b), months[t]) for t, n, b in zip(sums.index.tolist(), sums["now"].tolist(), sums["before"].tolist())}
 
     def _bad_events(self, events: pd.DataFrame) -> None:
         if events.empty:
@@ -149,6 +149,11 @@ class EnterpriseYear:
         verdicts = [self.compliance(tax), self.social_insurance(tax)]
         failed = [v.reason for v in verdicts if not v.passed]
         return Verdict(not failed, f"doanh nghiệp {tax}: " + "; ".join(failed) if failed else None)
+
+
+def _values(frame: pd.DataFrame, column: str) -> list:
+    """A column as a Python list (one conversion; iterating an Arrow-backed column is per cell)."""
+    return frame[column].tolist() if column in frame else []
 
 
 def _months_by_tax(frame: pd.DataFrame) -> dict[str, list[int]]:

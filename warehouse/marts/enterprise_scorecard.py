@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 
 from warehouse.marts.base import (C_CLUSTER, C_NAME, C_PHASE, C_TAX, C_YEAR, C_ZONE, COUNT, VALUE, Mart, cols)
-from warehouse.marts.measures import exact, measures
+from warehouse.marts.measures import exact_series, measures
 from warehouse.marts.reporting_completeness import phase_counts
 
 FIGURES = ("production", "export", "new_jobs", "budget_paid", "violations_serious", "violations_minor")
+COUNTED = ("new_jobs", "violations_serious", "violations_minor")
 
 
 def build(facts) -> pd.DataFrame:
@@ -24,11 +25,12 @@ def build(facts) -> pd.DataFrame:
                                  fill_value=0) \
             if not part.empty else pd.DataFrame()
         phase_rows = counts[counts["phase"] == phase].set_index("tax_code") if not counts.empty else pd.DataFrame()
-        codes = sorted(set(sums.index) | set(phase_rows.index))
+        codes = sorted(set(sums.index.tolist()) | set(phase_rows.index.tolist()))
         frame = pd.DataFrame({"tax_code": codes, "phase": phase})
         sums = sums.reindex(index=codes, columns=list(FIGURES), fill_value=0).fillna(0)
         for fig in FIGURES:
-            frame[fig] = [exact(v, fig) for v in sums[fig].astype("int64").tolist()]
+            amounts = sums[fig].astype("int64").to_numpy()
+            frame[fig] = amounts if fig in COUNTED else exact_series(amounts, fig).array
         reports = phase_rows.reindex(index=codes, fill_value=0) if len(phase_rows) else None
         for src, dst in (("expected", "reports_expected"), ("received", "reports_received"), ("on_time", "reports_on_time")):
             frame[dst] = reports[src].astype("int64").tolist() if reports is not None else 0
@@ -40,8 +42,6 @@ def build(facts) -> pd.DataFrame:
         return pd.DataFrame(columns=MART.column_names)
     frame = as_of(frame, "tax_code", "phase_end", facts.roster, ["name", "zone_code", "cluster"])
     frame = frame.rename(columns={"name": "enterprise_name"}).assign(year=facts.year)
-    for fig in ("new_jobs", "violations_serious", "violations_minor"):
-        frame[fig] = frame[fig].map(int)
     return frame[MART.column_names]
 
 

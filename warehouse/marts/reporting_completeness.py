@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from warehouse.marts.base import (C_PHASE, C_TAX, C_YEAR, C_ZONE, COUNT, PCT, Mart, cols)
-from warehouse.marts.measures import pct
+from warehouse.marts.measures import pct_series
 
 
 def monthly_status(facts) -> pd.DataFrame:
@@ -56,8 +56,8 @@ def build(facts) -> pd.DataFrame:
         return pd.DataFrame(columns=MART.column_names)
     counts = as_of(counts, "tax_code", "phase_end", facts.roster, ["zone_code"])
     counts["year"] = facts.year
-    counts["completeness_pct"] = [pct(r, e) for r, e in zip(counts["received"], counts["expected"])]
-    counts["timeliness_pct"] = [pct(o, e) for o, e in zip(counts["on_time"], counts["expected"])]
+    counts["completeness_pct"] = pct_series(counts["received"], counts["expected"]).to_numpy()
+    counts["timeliness_pct"] = pct_series(counts["on_time"], counts["expected"]).to_numpy()
     return counts[MART.column_names]
 
 

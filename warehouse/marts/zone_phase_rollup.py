@@ -18,7 +18,7 @@ def zones_of_year(zones: pd.DataFrame, year: int) -> pd.DataFrame:
 def build(facts) -> pd.DataFrame:
     data = measures(facts)
     zones = zones_of_year(facts.zones, facts.year)
-    extra = set(data["zone_code"].dropna()) - set(zones["zone_code"]) if not data.empty else set()
+    extra = set(data["zone_code"].dropna().unique()) - set(zones["zone_code"]) if not data.empty else set()
     zones = pd.concat([zones, pd.DataFrame({"zone_code": sorted(extra), "zone_name": None, "province": None})])
     rows = []
     for phase in facts.plan.phases:
