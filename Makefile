@@ -35,7 +35,7 @@ bench: install
 	$(BIN)/python bench/run.py --rows $(ROWS)
 
 bench-small: install
-	$(BIN)/python bench/run.py --rows 100000 --enterprises 3000
+	$(BIN)/python bench/run.py --rows 100000 --enterprises 3000 --to-sql-rows 10000
 
 suites: install
 	$(BIN)/python -m tasks.suites

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, and_, delete, func, select
 
 from tasks.transform import (YearFacts, data_years, first_version_late, load_current, roster_versions, year_facts,
                              zone_versions)
@@ -77,7 +77,7 @@ def late_reports(current: pd.DataFrame) -> pd.DataFrame:
 
 def refresh_warnings(conn: Connection, since: str | None = None) -> int:
     """Late-report and outlier warnings of the monthly reports from month `since` (YYYY-MM) on,
-    or of every month. A month's outliers read the 6 months before it, so those are loaded too."""
+    or of every month; a year at a time, so memory follows a year, not the history."""
     warnings, staged = table(conn.dialect.name, "staging", "warnings"), table(conn.dialect.name, "staging", "monthly_report")
     stale = warnings.c.code.in_(DERIVED_WARNINGS)
     if since:      # keep the warnings of reports before `since`; orphans of replaced rows go too
@@ -85,13 +85,21 @@ def refresh_warnings(conn: Connection, since: str | None = None) -> int:
                                               staged.c.row_number == warnings.c.row_number, staged.c.period < since)
         stale = stale & ~kept.exists()
     conn.execute(delete(warnings).where(stale))
-    history = _months_before(since, OUTLIER_WINDOW) if since else None
-    current = load_current(conn, "monthly_report", (lambda c: c.period >= history) if since else None)
+    periods = select(func.min(staged.c.period), func.max(staged.c.period))
+    first, last = conn.execute(periods.where(staged.c.period >= since) if since else periods).one()
+    written = 0
+    for year in range(int(first[:4]), int(last[:4]) + 1) if first else ():
+        written += bulk_insert(conn, warnings, _warnings_of(conn, max(first, f"{year}-01"), f"{year}-12"))
+    return written
+
+
+def _warnings_of(conn: Connection, start: str, end: str) -> pd.DataFrame:
+    """Warnings of the reports of months start..end; outliers read the 6 months before `start` too."""
+    history = _months_before(start, OUTLIER_WINDOW)
+    current = load_current(conn, "monthly_report", lambda c: and_(c.period >= history, c.period <= end))
     frames = [f for f in (late_reports(current), outliers(current)) if not f.empty]
-    found = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    if since and not found.empty:
-        found = found[found["period"] >= since]
-    return bulk_insert(conn, warnings, found.drop(columns="period")) if not found.empty else 0
+    found = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["period"])
+    return found[found["period"] >= start].drop(columns="period")
 
 
 def _months_before(period: str, months: int) -> str:
