@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Float, Integer, MetaData, Numeric,
+from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Float, Index, Integer, MetaData, Numeric,
                         String, Table, Text, UniqueConstraint)
 
 from tasks.forms import DATE, DATETIME, FORMS, INTEGER, NUMBER
@@ -83,8 +83,10 @@ def _raw_and_staging(md: MetaData, dialect: str) -> None:
         Table(name, md, *_provenance(), *[Column(c.name, Text) for c in form.columns],
               UniqueConstraint("file_id", "row_number"), schema=schema)
         schema, name = qualified(dialect, "staging", form.name)
-        Table(name, md, *_provenance(), *[Column(c.name, _typed(c.kind)) for c in form.columns],
-              schema=schema)
+        # (file_id, row_number) finds a file's rows and one row: re-validation and warnings use both
+        Table(name, md, Column("file_id", Integer, nullable=False), Column("row_number", Integer, nullable=False),
+              *[Column(c.name, _typed(c.kind)) for c in form.columns],
+              Index(f"ix_staging_{form.name}_file_row", "file_id", "row_number"), schema=schema)
     for name, cols in {
         "rejections": [Column("form", String(32), nullable=False), Column("row_number", Integer),
                        Column("column", Text), Column("value", Text), Column("reason_code", String(32)),
