@@ -92,7 +92,7 @@ def ingest_form(conn: Connection, form: str, read: list, run_id: int, summary: R
                 archive: Path | None) -> tuple[list[int], pd.DataFrame | None]:
     """Register each new file, keep its raw rows (and archive them); returns the ids of the files
     to validate and their rows, so that validation need not read them back."""
-    file_ids, frames = [], []
+    file_ids, frames, stored = [], [], []
     for landing_file, result in read:
         file_id = load.register_file(conn, landing_file, run_id, _now())
         if isinstance(result, FileRejected):
@@ -101,13 +101,14 @@ def ingest_form(conn: Connection, form: str, read: list, run_id: int, summary: R
             summary.rows_rejected[result.code] += 1
             continue
         rows = result.rows.assign(_file_id=file_id)
-        stored = load.store_raw(conn, form, rows)
+        stored.append(load.raw_table(conn, form, rows))
         if archive is not None:
-            write_batch(archive, form, landing_file.sha256, landing_file.rel_path, stored)
+            write_batch(archive, form, landing_file.sha256, landing_file.rel_path, stored[-1])
         load.store_file_warnings(conn, file_id, form, result.warnings)
         load.set_rows_read(conn, file_id, len(rows))
         file_ids.append(file_id)
         frames.append(rows)
+    load.store_raw(conn, form, stored)          # one COPY for the batch
     return file_ids, (pd.concat(frames, ignore_index=True) if frames else None)
 
 

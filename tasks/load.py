@@ -44,12 +44,14 @@ def reject_file(conn: Connection, file_id: int, form: str, code: str, message_vi
         "reason_code": code, "retry": False, "message_vi": message_vi}]))
 
 
-def store_raw(conn: Connection, form: str, rows: pd.DataFrame) -> pa.Table:
-    """Keep a file's rows as text in the raw layer; returns them as the Arrow table stored."""
-    raw = _t(conn, "raw", form)
-    data = arrow_table(rows.rename(columns={"_file_id": "file_id", "_row_number": "row_number"}), raw)
-    insert_arrow(conn, raw, data)
-    return data
+def raw_table(conn: Connection, form: str, rows: pd.DataFrame) -> pa.Table:
+    """A file's rows as the raw layer keeps them (text, with provenance), in Arrow."""
+    return arrow_table(rows.rename(columns={"_file_id": "file_id", "_row_number": "row_number"}), _t(conn, "raw", form))
+
+
+def store_raw(conn: Connection, form: str, tables: list[pa.Table]) -> None:
+    if tables:
+        insert_arrow(conn, _t(conn, "raw", form), pa.concat_tables(tables))
 
 
 def store_file_warnings(conn: Connection, file_id: int, form: str, warnings: list[dict]) -> None:
@@ -130,8 +132,10 @@ def _file_counts(conn, form, file_ids, accepted, rejections, run_id) -> None:
 
 def _month_text(values: pd.Series) -> pd.Series:
     """YYYY-MM of a period, date or year (a year counts as its December)."""
-    return values.map(lambda v: None if v is None or pd.isna(v) else
-                      f"{v}-12" if isinstance(v, (int, np.integer)) else str(v)[:7])
+    codes, distinct = pd.factorize(values)          # a few dozen distinct periods in a batch
+    texts = np.array([f"{v}-12" if isinstance(v, (int, np.integer)) else str(v)[:7] for v in distinct] + [None],
+                     dtype=object)
+    return pd.Series(texts[codes], index=values.index)
 
 
 def set_rows_read(conn: Connection, file_id: int, rows: int) -> None:

@@ -35,7 +35,7 @@ def _typed(kind: str):
 
 
 def _provenance() -> list[Column]:
-    return [Column("file_id", Integer, nullable=False, index=True),
+    return [Column("file_id", Integer, nullable=False),
             Column("row_number", Integer, nullable=False)]
 
 
@@ -81,11 +81,10 @@ def _raw_and_staging(md: MetaData, dialect: str) -> None:
     for form in FORMS.values():
         schema, name = qualified(dialect, "raw", form.name)
         Table(name, md, *_provenance(), *[Column(c.name, Text) for c in form.columns],
-              UniqueConstraint("file_id", "row_number"), schema=schema)
+              UniqueConstraint("file_id", "row_number"), schema=schema)      # also finds a file's rows
         schema, name = qualified(dialect, "staging", form.name)
         # (file_id, row_number) finds a file's rows and one row: re-validation and warnings use both
-        Table(name, md, Column("file_id", Integer, nullable=False), Column("row_number", Integer, nullable=False),
-              *[Column(c.name, _typed(c.kind)) for c in form.columns],
+        Table(name, md, *_provenance(), *[Column(c.name, _typed(c.kind)) for c in form.columns],
               Index(f"ix_staging_{form.name}_file_row", "file_id", "row_number"), schema=schema)
     for name, cols in {
         "rejections": [Column("form", String(32), nullable=False), Column("row_number", Integer),
