@@ -17,7 +17,7 @@ from sqlalchemy import Connection, and_, select
 from tasks.coerce import fold, local_deadline
 from tasks.forms import FORM_ORDER, FORMS
 from tasks.plan import Plan, load_plan, load_zones
-from warehouse.dialect import read_table
+from warehouse.dialect import read_frame, read_table
 from warehouse.schema import table
 
 FAR_PAST, FAR_FUTURE = pd.Timestamp("1900-01-01"), pd.Timestamp("2999-12-31")
@@ -34,10 +34,16 @@ def current_versions(frame: pd.DataFrame, key: tuple[str, ...]) -> pd.DataFrame:
     return current.merge(first, left_on=list(key), right_index=True, how="left")
 
 
-def load_current(conn: Connection, form: str, where=None) -> pd.DataFrame:
+def load_current(conn: Connection, form: str, where=None, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Current versions of a form's staged rows (all columns, or provenance, key, submitted_at and `columns`)."""
     tab = table(conn.dialect.name, "staging", form)
     condition = where(tab.c) if where is not None else None
-    frame = read_table(conn, tab, condition)
+    if columns is None:
+        frame = read_table(conn, tab, condition)
+    else:
+        keep = dict.fromkeys(("file_id", "row_number", *FORMS[form].key, "submitted_at", *columns))
+        statement = select(*(tab.c[c] for c in keep))
+        frame = read_frame(conn, statement if condition is None else statement.where(condition))
     frame["submitted_at"] = pd.to_datetime(frame["submitted_at"])
     return current_versions(frame, FORMS[form].key)
 
@@ -168,14 +174,18 @@ def _operating(roster: pd.DataFrame, year: int) -> pd.DataFrame:
     return grid
 
 
+MONTHLY_FIGURES = ("production_value", "export_value", "workers_hired", "budget_paid", "si_arrears")
+
+
 def _monthly(conn: Connection, year: int, roster: pd.DataFrame) -> pd.DataFrame:
     frame = load_current(conn, "monthly_report",
-                         lambda c: and_(c.period >= f"{year - 1}-01", c.period <= f"{year}-12"))
+                         lambda c: and_(c.period >= f"{year - 1}-01", c.period <= f"{year}-12"), MONTHLY_FIGURES)
     if frame.empty:
         return frame.assign(year=pd.Series(dtype=int), month=pd.Series(dtype=int), zone_code=None, late=None)
-    frame["year"] = frame["period"].str[:4].astype(int)
-    frame["month"] = frame["period"].str[5:7].astype(int)
-    frame["month_end"] = pd.to_datetime(frame["period"] + "-01") + pd.offsets.MonthEnd(0)
+    codes, periods = pd.factorize(frame["period"])          # a few dozen months: work per month, then take
+    frame["year"] = np.array([int(p[:4]) for p in periods])[codes]
+    frame["month"] = np.array([int(p[5:7]) for p in periods])[codes]
+    frame["month_end"] = pd.DatetimeIndex([pd.Timestamp(p + "-01") + pd.offsets.MonthEnd(0) for p in periods])[codes]
     frame["late"] = first_version_late(frame)
     return as_of(frame, "tax_code", "month_end", roster, ["zone_code"])
 
