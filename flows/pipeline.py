@@ -64,7 +64,7 @@ def run_date(settings: Settings) -> date:
 
 # --- steps -------------------------------------------------------------------------------
 
-READ_CHUNK_BYTES = 4 * 1024 * 1024    # a read task takes files up to about this size: task overhead stays small
+READ_CHUNK_BYTES = 8 * 1024 * 1024    # a read task takes files up to about this size: task overhead stays small
 
 
 def _read_one(landing_file: LandingFile):
