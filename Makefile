@@ -26,10 +26,10 @@ demo: install
 	$(BIN)/thidua run --landing landing --warehouse sqlite:///warehouse.db
 
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 test-fast: install
-	$(BIN)/python -m pytest -q -m "not e2e"
+	$(BIN)/python -m pytest -q -n 2 -m "not e2e"
 
 bench: install
 	$(BIN)/python bench/run.py --rows $(ROWS)
