@@ -131,8 +131,11 @@ def refresh_marts(conn: Connection, years: list[int] | None = None) -> list[int]
     years = all_years if years is None else sorted(set(years) & set(all_years))
     _drop_vanished_years(conn, all_years)
     roster, zones = roster_versions(conn), zone_versions(conn)
+    kept: tuple[int, pd.DataFrame] | None = None      # the last year's monthly reports serve the next year's growth
     for year in years:
-        refresh_year(conn, year_facts(conn, year, roster, zones))
+        facts = year_facts(conn, year, roster, zones, kept[1] if kept and kept[0] == year - 1 else None)
+        refresh_year(conn, facts)
+        kept = (year, facts.monthly[facts.monthly["year"] == year])
     for name, mart in MARTS.items():
         if not mart.per_year:
             target = table(conn.dialect.name, "mart", name)

@@ -177,9 +177,10 @@ def _operating(roster: pd.DataFrame, year: int) -> pd.DataFrame:
 MONTHLY_FIGURES = ("production_value", "export_value", "workers_hired", "budget_paid", "si_arrears")
 
 
-def _monthly(conn: Connection, year: int, roster: pd.DataFrame) -> pd.DataFrame:
+def monthly_of_year(conn: Connection, year: int, roster: pd.DataFrame) -> pd.DataFrame:
+    """A year's current monthly reports with month, zone (as on the month's last day) and lateness."""
     frame = load_current(conn, "monthly_report",
-                         lambda c: and_(c.period >= f"{year - 1}-01", c.period <= f"{year}-12"), MONTHLY_FIGURES)
+                         lambda c: and_(c.period >= f"{year}-01", c.period <= f"{year}-12"), MONTHLY_FIGURES)
     if frame.empty:
         return frame.assign(year=pd.Series(dtype=int), month=pd.Series(dtype=int), zone_code=None, late=None)
     codes, periods = pd.factorize(frame["period"])          # a few dozen months: work per month, then take
@@ -207,13 +208,20 @@ def _dated(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     return frame
 
 
-def year_facts(conn: Connection, year: int, roster: pd.DataFrame, zones: pd.DataFrame) -> YearFacts:
+def year_facts(conn: Connection, year: int, roster: pd.DataFrame, zones: pd.DataFrame,
+               last_year_monthly: pd.DataFrame | None = None) -> YearFacts:
+    """One year's facts; the year before's monthly reports (for growth) are read unless given."""
+    if last_year_monthly is None:
+        last_year_monthly = monthly_of_year(conn, year - 1, roster)
+    this_year = monthly_of_year(conn, year, roster)
+    both = [f for f in (last_year_monthly, this_year) if not f.empty]
+    monthly = pd.concat(both, ignore_index=True) if len(both) == 2 else (both or [this_year])[0]
     compliance = _dated(load_current(conn, "compliance", _in_year("event_date", year)), "event_date")
     compliance = as_of(compliance, "tax_code", "event_date", roster, ["zone_code"])
     nominations = load_current(conn, "nominations", lambda c: c.year.in_([year, year - 1]))
     return YearFacts(
         year=year, plan=load_plan(year), roster=roster, zones=zones,
-        monthly=_monthly(conn, year, roster),
+        monthly=monthly,
         operating=_operating(roster, year),
         investment=_dated(load_current(conn, "investment", _in_year("decision_date", year)), "decision_date"),
         land=load_current(conn, "land_clearance", lambda c: and_(c.period >= f"{year}-01", c.period <= f"{year}-12"))
