@@ -122,18 +122,21 @@ def as_of(frame: pd.DataFrame, key: str, when: str, versions: pd.DataFrame, fiel
     """Attach `fields` of the version of `key` valid on `when` (before the first: the first)."""
     if frame.empty:
         return frame.assign(**{f: pd.Series(dtype=object) for f in fields})
-    left = frame.reset_index(drop=True).copy()
-    left["_order"] = np.arange(len(left))
-    left["_when"] = pd.to_datetime(left[when]).astype("datetime64[ns]")
+    # Only the key and the date travel through the sorts and the merge; the fields come back in row order.
+    probe = pd.DataFrame({key: frame[key].to_numpy(), "_order": np.arange(len(frame)),
+                          "_when": pd.to_datetime(frame[when]).astype("datetime64[ns]").to_numpy()})
     right = versions[[key, "valid_from", *fields]].sort_values("valid_from")
     right = right.assign(valid_from=right["valid_from"].astype("datetime64[ns]"))
-    found = pd.merge_asof(left.sort_values("_when"), right, left_on="_when", right_on="valid_from",
+    found = pd.merge_asof(probe.sort_values("_when"), right, left_on="_when", right_on="valid_from",
                           by=key, direction="backward").sort_values("_order")
     if fallback_first:
         first = versions.sort_values("valid_from").drop_duplicates(key)[[key, *fields]].set_index(key)
         for f in fields:
             found[f] = found[f].fillna(found[key].map(first[f]))
-    return found.drop(columns=["_order", "_when", "valid_from"]).reset_index(drop=True)
+    out = frame.reset_index(drop=True)
+    for f in fields:
+        out[f] = found[f].array
+    return out
 
 
 # --- one year's facts ------------------------------------------------------------------------
