@@ -110,14 +110,16 @@ def _suite(form: str):
 
 def _gx_frame(form: Form, typed: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     """The typed rows as GX compares them: floats for numbers, datetimes for dates, helpers."""
-    frame = typed.reset_index(drop=True).copy()
+    frame = typed.reset_index(drop=True)
     for col in form.columns:
         if col.kind in (NUMBER, INTEGER):
             frame[col.name] = frame[col.name].astype("float64")
         elif col.kind == DATE:
             frame[col.name] = pd.to_datetime(frame[col.name])
         elif col.kind == MONTH:
-            frame[f"_{col.name}_yyyymm"] = pd.to_numeric(frame[col.name].str.replace("-", ""), errors="coerce")
+            codes, months = pd.factorize(frame[col.name])       # a few dozen distinct months
+            numbers = np.append(pd.to_numeric(pd.Series(months).str.replace("-", ""), errors="coerce"), np.nan)
+            frame[f"_{col.name}_yyyymm"] = numbers[codes]
     for col in form.columns:
         if col.reference or (form.name == "zone_events" and col.name == "zone_code"):
             known = ctx.roster_tax_codes if col.reference == "roster" else ctx.zone_codes
