@@ -9,6 +9,7 @@ keeps the rest as warnings.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import hmac
 import io
@@ -19,7 +20,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 from charset_normalizer import from_bytes
 
 from tasks.coerce import fold
@@ -46,6 +51,7 @@ class RawSubmission:
     """One landing file read as text, before any rule is applied."""
     rows: pd.DataFrame                       # canonical columns (text or None) + _row_number
     warnings: list[dict] = field(default_factory=list)
+    text: "pa.Table | None" = None           # the same rows in Arrow, when the reader had them so
 
 
 # --- cells -------------------------------------------------------------------
@@ -109,9 +115,6 @@ def _delimiter(first_line: str) -> str:
 def fast_csv(form: Form, data: bytes, path: str) -> RawSubmission | None:
     """Arrow's CSV reader for the common case: UTF-8, the header on line 1, one record per line
     (so a record's line number is its index + 2). None when the file needs the careful reader."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
     data = data.removeprefix(b"\xef\xbb\xbf")
     first_line = data.split(b"\n", 1)[0].decode("utf-8", errors="replace")
     delimiter = _delimiter(first_line)
@@ -131,15 +134,15 @@ def fast_csv(form: Form, data: bytes, path: str) -> RawSubmission | None:
     if lines != table.num_rows + 1:  # blank lines or quoted line breaks: numbering needs the careful reader
         return None
     columns = {name: _blank_is_null(table.column(i)) for i, name in known.items()}
-    frame = pd.DataFrame({name: columns[name].to_pandas() if name in columns else None for name in form.column_names})
-    frame["_row_number"] = range(2, table.num_rows + 2)
-    frame = frame[frame[list(columns)].notna().any(axis=1)]
-    return RawSubmission(_frame(form, frame), _warn_unknown(path, form, headers, known, 1))
+    text = pa.table([columns.get(name, pa.nulls(table.num_rows, pa.string())) for name in form.column_names]
+                    + [pa.array(np.arange(2, table.num_rows + 2))], names=[*form.column_names, "_row_number"])
+    text = text.filter(functools.reduce(pc.or_, [pc.is_valid(c) for c in columns.values()]))   # blank rows out
+    protected = any(col.kind == CCCD for col in form.columns)    # IDs change at ingest: Arrow copy not kept
+    return RawSubmission(_frame(form, text.to_pandas()), _warn_unknown(path, form, headers, known, 1),
+                         None if protected else text)
 
 
 def _blank_is_null(column):
-    import pyarrow.compute as pc
-
     return pc.if_else(pc.equal(pc.utf8_trim_whitespace(column), ""), None, column)
 
 

@@ -44,9 +44,15 @@ def reject_file(conn: Connection, file_id: int, form: str, code: str, message_vi
         "reason_code": code, "retry": False, "message_vi": message_vi}]))
 
 
-def raw_table(conn: Connection, form: str, rows: pd.DataFrame) -> pa.Table:
-    """A file's rows as the raw layer keeps them (text, with provenance), in Arrow."""
-    return arrow_table(rows.rename(columns={"_file_id": "file_id", "_row_number": "row_number"}), _t(conn, "raw", form))
+def raw_table(conn: Connection, form: str, rows: pd.DataFrame, file_id: int, text: pa.Table | None = None) -> pa.Table:
+    """A file's rows as the raw layer keeps them (text, with provenance), in Arrow; from the
+    reader's own Arrow copy when it has one."""
+    if text is not None:
+        text = text.rename_columns(["row_number" if c == "_row_number" else c for c in text.column_names]) \
+            .append_column("file_id", pa.array(np.full(text.num_rows, file_id, dtype=np.int64)))
+        return text.select([c.name for c in _t(conn, "raw", form).columns])
+    return arrow_table(rows.assign(_file_id=file_id).rename(columns={"_file_id": "file_id", "_row_number": "row_number"}),
+                       _t(conn, "raw", form))
 
 
 def store_raw(conn: Connection, form: str, tables: list[pa.Table]) -> None:
