@@ -50,8 +50,8 @@ class RunSummary:
     monthly_since: str | None = None    # earliest month whose monthly reports changed (YYYY-MM)
 
     def monthly_changed_from(self, periods) -> None:
-        self.monthly_since = min([p for p in periods if isinstance(p, str)] + ([self.monthly_since] if self.monthly_since else []),
-                                 default=self.monthly_since)
+        known = [p for p in periods if isinstance(p, str)] + ([self.monthly_since] if self.monthly_since else [])
+        self.monthly_since = min(known, default=None)
 
 
 def _now() -> datetime:

@@ -1,5 +1,7 @@
 import json
 
+import pandas as pd
+
 from tasks.forms import FORMS
 from tasks.suites import build_suite, suite_path
 
@@ -22,11 +24,7 @@ def test_data_dictionary_is_current():
     assert DOC.read_text(encoding="utf-8") == render(), "run: python -m warehouse.dictionary"
 
 
-def _monthly_rows(n: int) -> "pd.DataFrame":
-    import pandas as pd
-
-    from tasks.forms import FORMS
-
+def _monthly_rows(n: int) -> pd.DataFrame:
     rows = []
     for i in range(n):
         row = {c.name: "1" for c in FORMS["monthly_report"].columns}
@@ -39,8 +37,6 @@ def _monthly_rows(n: int) -> "pd.DataFrame":
 
 def test_row_ids_of_failed_rules_are_all_there_past_the_summary_partial_list():
     """GX's SUMMARY lists at most 20 failing rows; beyond that the COMPLETE re-run must give them all."""
-    import pandas as pd
-
     from tasks.validate import Context, validate_form
 
     raw = _monthly_rows(60)
