@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, and_, delete, func, select
 
-from tasks.transform import (YearFacts, data_years, first_version_late, load_current, roster_versions, year_facts,
-                             zone_versions)
+from tasks.transform import (GROWTH_COLUMNS, YearFacts, data_years, first_version_late, load_current, roster_versions,
+                             year_facts, zone_versions)
 from warehouse.dialect import bulk_insert
 from warehouse.marts import MARTS
 from warehouse.marts.award_quota import build_from
@@ -135,7 +135,7 @@ def refresh_marts(conn: Connection, years: list[int] | None = None) -> list[int]
     for year in years:
         facts = year_facts(conn, year, roster, zones, kept[1] if kept and kept[0] == year - 1 else None)
         refresh_year(conn, facts)
-        kept = (year, facts.monthly[facts.monthly["year"] == year])
+        kept = (year, facts.monthly.loc[facts.monthly["year"] == year, GROWTH_COLUMNS])
     for name, mart in MARTS.items():
         if not mart.per_year:
             target = table(conn.dialect.name, "mart", name)

@@ -147,7 +147,7 @@ class YearFacts:
     plan: Plan
     roster: pd.DataFrame          # every roster version, with valid_to
     zones: pd.DataFrame           # every zone version, with valid_to
-    monthly: pd.DataFrame         # current reports of year-1 and year, + month, zone_code, due, late
+    monthly: pd.DataFrame         # current reports of the year (+ month, zone_code, late) and GROWTH_COLUMNS of year-1
     operating: pd.DataFrame       # tax_code x month of the year with the roster version then
     investment: pd.DataFrame
     land: pd.DataFrame
@@ -180,18 +180,32 @@ def _operating(roster: pd.DataFrame, year: int) -> pd.DataFrame:
 MONTHLY_FIGURES = ("production_value", "export_value", "workers_hired", "budget_paid", "si_arrears")
 
 
+GROWTH_COLUMNS = ["tax_code", "period", "year", "month", "production_value"]   # all the year before gives
+
+
 def monthly_of_year(conn: Connection, year: int, roster: pd.DataFrame) -> pd.DataFrame:
     """A year's current monthly reports with month, zone (as on the month's last day) and lateness."""
-    frame = load_current(conn, "monthly_report",
-                         lambda c: and_(c.period >= f"{year}-01", c.period <= f"{year}-12"), MONTHLY_FIGURES)
+    frame = _reports_of_year(conn, year, MONTHLY_FIGURES)
     if frame.empty:
-        return frame.assign(year=pd.Series(dtype=int), month=pd.Series(dtype=int), zone_code=None, late=None)
-    codes, periods = pd.factorize(frame["period"])          # a few dozen months: work per month, then take
-    frame["year"] = np.array([int(p[:4]) for p in periods])[codes]
-    frame["month"] = np.array([int(p[5:7]) for p in periods])[codes]
-    frame["month_end"] = pd.DatetimeIndex([pd.Timestamp(p + "-01") + pd.offsets.MonthEnd(0) for p in periods])[codes]
+        return frame.assign(zone_code=None, late=None)
+    frame["month_end"] = pd.DatetimeIndex([pd.Timestamp(p + "-01") + pd.offsets.MonthEnd(0)
+                                           for p in frame["period"].unique()])[pd.factorize(frame["period"])[0]]
     frame["late"] = first_version_late(frame)
     return as_of(frame, "tax_code", "month_end", roster, ["zone_code"])
+
+
+def growth_base(conn: Connection, year: int) -> pd.DataFrame:
+    """The year before's current reports as growth compares them: enterprise, month, production."""
+    return _reports_of_year(conn, year, ("production_value",))[GROWTH_COLUMNS]
+
+
+def _reports_of_year(conn: Connection, year: int, figures: tuple[str, ...]) -> pd.DataFrame:
+    frame = load_current(conn, "monthly_report",
+                         lambda c: and_(c.period >= f"{year}-01", c.period <= f"{year}-12"), figures)
+    codes, periods = pd.factorize(frame["period"])          # a few dozen months: work per month, then take
+    frame["year"] = np.array([int(p[:4]) for p in periods], dtype=int)[codes]
+    frame["month"] = np.array([int(p[5:7]) for p in periods], dtype=int)[codes]
+    return frame
 
 
 def first_version_late(reports: pd.DataFrame) -> pd.Series:
@@ -213,12 +227,13 @@ def _dated(frame: pd.DataFrame, column: str) -> pd.DataFrame:
 
 def year_facts(conn: Connection, year: int, roster: pd.DataFrame, zones: pd.DataFrame,
                last_year_monthly: pd.DataFrame | None = None) -> YearFacts:
-    """One year's facts; the year before's monthly reports (for growth) are read unless given."""
+    """One year's facts; the year before's reports (GROWTH_COLUMNS, for growth) are read unless given."""
     if last_year_monthly is None:
-        last_year_monthly = monthly_of_year(conn, year - 1, roster)
+        last_year_monthly = growth_base(conn, year - 1)
     this_year = monthly_of_year(conn, year, roster)
-    both = [f for f in (last_year_monthly, this_year) if not f.empty]
-    monthly = pd.concat(both, ignore_index=True) if len(both) == 2 else (both or [this_year])[0]
+    parts = [f for f in (last_year_monthly, this_year) if not f.empty] or [this_year]
+    columns = list(dict.fromkeys([*this_year.columns, *last_year_monthly.columns]))
+    monthly = pd.concat(parts, ignore_index=True).reindex(columns=columns)   # every column, also in a year without reports
     compliance = _dated(load_current(conn, "compliance", _in_year("event_date", year)), "event_date")
     compliance = as_of(compliance, "tax_code", "event_date", roster, ["zone_code"])
     nominations = load_current(conn, "nominations", lambda c: c.year.in_([year, year - 1]))
