@@ -21,8 +21,7 @@ def build(facts) -> pd.DataFrame:
     frames = []
     for phase in facts.plan.phases:
         part = data[data["month"].isin(facts.plan.months(phase))] if not data.empty else data
-        sums = part.pivot_table(index="tax_code", columns="indicator", values="amount", aggfunc="sum",
-                                 fill_value=0) \
+        sums = part.groupby(["tax_code", "indicator"])["amount"].sum().unstack(fill_value=0) \
             if not part.empty else pd.DataFrame()
         phase_rows = counts[counts["phase"] == phase].set_index("tax_code") if not counts.empty else pd.DataFrame()
         codes = sorted(set(sums.index.tolist()) | set(phase_rows.index.tolist()))
