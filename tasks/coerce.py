@@ -64,6 +64,8 @@ def number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     both marks -> the last is decimal; only commas -> decimal comma; only dots in groups of
     three -> thousands; otherwise a decimal point."""
     text = pc.replace_substring_regex(pa.array(values, type=pa.string(), from_pandas=True), r"[\s\x{a0}]", "")
+    if pc.all(pc.match_substring_regex(text, r"^[+-]?\d{1,15}$")).as_py() is not False:   # whole numbers only
+        return _as_series(_to_float(text), values)
     comma_decimal = pc.match_substring_regex(text, r",[^.]*$")                   # 1.234,5 and 12,5
     dot_decimal = pc.and_(pc.match_substring(text, ","), pc.match_substring_regex(text, r"\.[^,]*$"))  # 1,234.5
     thousands = pc.match_substring_regex(text, r"^[+-]?\d{1,3}(\.\d{3})+$")   # no comma: 1.234.567
@@ -72,7 +74,10 @@ def number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
                          pc.replace_substring(no_dots, ",", "."), pc.replace_substring(text, ",", ""), no_dots, text)
     well_formed = pc.and_(pc.match_substring_regex(plain, _PLAIN_NUMBER),
                           pc.invert(pc.and_(comma_decimal, pc.greater(pc.count_substring(text, ","), 1))))
-    parsed = _to_float(pc.if_else(well_formed, plain, None))
+    return _as_series(_to_float(pc.if_else(well_formed, plain, None)), values)
+
+
+def _as_series(parsed: np.ndarray, values: pd.Series) -> tuple[pd.Series, pd.Series]:
     out = pd.Series(parsed, index=values.index, dtype="float64")
     out = out.where(np.isfinite(out))
     return out, values.notna() & out.isna()
@@ -171,9 +176,13 @@ def _local_to_utc(stamps: pd.Series) -> pd.Series:
 def _dmy_parts(text: pa.Array) -> pd.DataFrame:
     """Day/month/year[ hour:minute[:second]] split by Arrow's regex kernel; rows that do not match are dropped."""
     parts = pc.extract_regex(text, _DMY_TIME)
-    frame = pd.DataFrame({name: pc.struct_field(parts, name).to_pandas() for name in ("y", "mo", "d", "h", "mi", "s")})
-    frame = frame[pd.Series(parts.is_valid().to_numpy(zero_copy_only=False))]
-    return frame.replace("", "0").astype(int)     # a group that did not take part comes back empty
+    matched = parts.is_valid().to_numpy(zero_copy_only=False)
+    numbers = {}
+    for name in ("y", "mo", "d", "h", "mi", "s"):
+        digits = pc.struct_field(parts, name)
+        digits = pc.if_else(pc.equal(digits, ""), "0", digits)   # a group that did not take part comes back empty
+        numbers[name] = pc.cast(pc.fill_null(digits, "0"), pa.int64()).to_numpy()[matched]
+    return pd.DataFrame(numbers, index=np.flatnonzero(matched))
 
 
 def datetime_(values: pd.Series) -> tuple[pd.Series, pd.Series]:
