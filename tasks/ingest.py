@@ -137,9 +137,10 @@ def fast_csv(form: Form, data: bytes, path: str) -> RawSubmission | None:
     text = pa.table([columns.get(name, pa.nulls(table.num_rows, pa.string())) for name in form.column_names]
                     + [pa.array(np.arange(2, table.num_rows + 2))], names=[*form.column_names, "_row_number"])
     text = text.filter(functools.reduce(pc.or_, [pc.is_valid(c) for c in columns.values()]))   # blank rows out
-    protected = any(col.kind == CCCD for col in form.columns)    # IDs change at ingest: Arrow copy not kept
-    return RawSubmission(_frame(form, text.to_pandas()), _warn_unknown(path, form, headers, known, 1),
-                         None if protected else text)
+    warnings = _warn_unknown(path, form, headers, known, 1)
+    if any(col.kind == CCCD for col in form.columns):    # IDs are replaced at ingest: no Arrow copy kept
+        return RawSubmission(_frame(form, text.to_pandas()), warnings)
+    return RawSubmission(text.to_pandas(), warnings, text)   # Arrow-backed text columns, blanks missing
 
 
 def _blank_is_null(column):
