@@ -96,7 +96,7 @@ def refresh_warnings(conn: Connection, since: str | None = None) -> int:
 def _warnings_of(conn: Connection, start: str, end: str) -> pd.DataFrame:
     """Warnings of the reports of months start..end; outliers read the 6 months before `start` too."""
     history = _months_before(start, OUTLIER_WINDOW)
-    current = load_current(conn, "monthly_report", lambda c: and_(c.period >= history, c.period <= end))
+    current = load_current(conn, "monthly_report", lambda c: and_(c.period >= history, c.period <= end), OUTLIER_COLUMNS)
     frames = [f for f in (late_reports(current), outliers(current)) if not f.empty]
     found = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["period"])
     return found[found["period"] >= start].drop(columns="period")
