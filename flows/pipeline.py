@@ -101,7 +101,7 @@ def ingest_form(conn: Connection, form: str, read: list, run_id: int, summary: R
             summary.rows_rejected[result.code] += 1
             continue
         rows = result.rows.assign(_file_id=file_id)
-        stored.append(load.raw_table(conn, form, result.rows, file_id, result.text))
+        stored.append(load.raw_table(conn, form, rows, file_id, result.text))
         if archive is not None:
             write_batch(archive, form, landing_file.sha256, landing_file.rel_path, stored[-1])
         load.store_file_warnings(conn, file_id, form, result.warnings)

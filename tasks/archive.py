@@ -32,10 +32,6 @@ def write_batch(root: Path, form: str, sha256: str, rel_path: str, rows: pa.Tabl
 
 
 def read_batch(root: Path, form: str, sha256: str) -> pd.DataFrame | None:
+    """A stored file's rows as the Arrow CSV reader gives them: Arrow-backed text, blanks missing."""
     path = batch_path(root, form, sha256)
-    if not path.exists():
-        return None
-    frame = pq.read_table(path).to_pandas()
-    frame = frame.astype(object).where(frame.notna(), None)
-    frame["_row_number"] = frame["_row_number"].astype("int64")
-    return frame
+    return pq.read_table(path).to_pandas() if path.exists() else None

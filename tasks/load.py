@@ -18,6 +18,10 @@ from warehouse.dialect import arrow_table, bulk_insert, insert_arrow, read_frame
 from warehouse.schema import table
 
 
+TO_DB = {"_file_id": "file_id", "_row_number": "row_number"}     # a frame's provenance -> the tables' columns
+FROM_DB = {column: name for name, column in TO_DB.items()}
+
+
 def _t(conn: Connection, layer: str, name: str):
     return table(conn.dialect.name, layer, name)
 
@@ -45,14 +49,14 @@ def reject_file(conn: Connection, file_id: int, form: str, code: str, message_vi
 
 
 def raw_table(conn: Connection, form: str, rows: pd.DataFrame, file_id: int, text: pa.Table | None = None) -> pa.Table:
-    """A file's rows as the raw layer keeps them (text, with provenance), in Arrow; from the
-    reader's own Arrow copy when it has one."""
-    if text is not None:
-        text = text.rename_columns(["row_number" if c == "_row_number" else c for c in text.column_names]) \
-            .append_column("file_id", pa.array(np.full(text.num_rows, file_id, dtype=np.int64)))
-        return text.select([c.name for c in _t(conn, "raw", form).columns])
-    return arrow_table(rows.assign(_file_id=file_id).rename(columns={"_file_id": "file_id", "_row_number": "row_number"}),
-                       _t(conn, "raw", form))
+    """A file's rows (with their _file_id) as the raw layer keeps them (text, with provenance), in
+    Arrow; from the reader's own Arrow copy when it has one."""
+    raw = _t(conn, "raw", form)
+    if text is None:
+        return arrow_table(rows.rename(columns=TO_DB), raw)
+    text = text.rename_columns([TO_DB.get(c, c) for c in text.column_names])
+    text = text.append_column("file_id", pa.array(np.full(text.num_rows, file_id, dtype=np.int64)))
+    return text.select([c.name for c in raw.columns])
 
 
 def store_raw(conn: Connection, form: str, tables: list[pa.Table]) -> None:
@@ -79,7 +83,7 @@ def read_raw(conn: Connection, form: str, file_ids: list[int], archive: Path | N
     if from_db:
         raw = _t(conn, "raw", form)
         query = select(raw).where(raw.c.file_id.in_(from_db)).order_by(raw.c.file_id, raw.c.row_number)
-        frames.append(read_frame(conn, query).rename(columns={"file_id": "_file_id", "row_number": "_row_number"}))
+        frames.append(read_frame(conn, query).rename(columns=FROM_DB))
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     return frame.sort_values(["_file_id", "_row_number"], kind="stable").reset_index(drop=True)
 
@@ -115,8 +119,8 @@ def replace_staging(conn: Connection, form: str, file_ids: list[int], accepted: 
     staged, rej = _t(conn, "staging", form), _t(conn, "staging", "rejections")
     conn.execute(delete(staged).where(staged.c.file_id.in_(file_ids)))
     conn.execute(delete(rej).where(rej.c.file_id.in_(file_ids)))
-    bulk_insert(conn, staged, accepted.rename(columns={"_file_id": "file_id", "_row_number": "row_number"}))
-    bulk_insert(conn, rej, rejections.rename(columns={"_file_id": "file_id", "_row_number": "row_number"})
+    bulk_insert(conn, staged, accepted.rename(columns=TO_DB))
+    bulk_insert(conn, rej, rejections.rename(columns=TO_DB)
                 .assign(form=form))
     _file_counts(conn, form, file_ids, accepted, rejections, run_id)
 

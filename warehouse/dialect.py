@@ -70,7 +70,7 @@ def arrow_column(series: pd.Series, type_) -> pa.Array:
         try:
             return pa.array(series, type=target, from_pandas=True)
         except (pa.ArrowInvalid, pa.ArrowTypeError):      # numbers or dates in a text column
-            return pa.array(series.map(lambda v: None if v is None or v != v else str(v)), type=target)
+            return _as_text(series)
     if pa.types.is_timestamp(target) or pa.types.is_date(target):
         series = pd.to_datetime(series)
         return pc.cast(pa.array(series, from_pandas=True), target, safe=False)
@@ -84,7 +84,11 @@ def _object_array(series: pd.Series) -> pa.Array:
     try:
         return pa.array(series, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):   # Decimals beyond 38 digits, mixed types: as exact text
-        return pa.array(series.map(lambda v: None if v is None or v != v else str(v)), type=pa.string())
+        return _as_text(series)
+
+
+def _as_text(series: pd.Series) -> pa.Array:
+    return pa.array(series.map(lambda v: None if v is None or v != v else str(v)), type=pa.string())
 
 
 def arrow_table(frame: pd.DataFrame, table: Table) -> pa.Table:
@@ -169,7 +173,8 @@ def _copy_out(conn: Connection, statement) -> pd.DataFrame:
         for chunk in copy:
             buffer.write(chunk)
     types = {c.name: _arrow_type(c.type) for c in statement.selected_columns}
-    data = pacsv.read_csv(io.BytesIO(buffer.getvalue()), convert_options=pacsv.ConvertOptions(
+    buffer.seek(0)
+    data = pacsv.read_csv(buffer, convert_options=pacsv.ConvertOptions(
         column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False,
         true_values=["t"], false_values=["f"]))
     return data.to_pandas()
