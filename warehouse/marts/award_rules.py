@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 
-from warehouse.marts.measures import exact
+from warehouse.marts.measures import DIVISORS, exact, exact_series
 from warehouse.marts.reporting_completeness import monthly_status
 from tasks.transform import micro
 
@@ -19,10 +20,6 @@ from tasks.transform import micro
 class Verdict:
     passed: bool | None
     reason: str | None = None      # why it failed, or a note when it passed
-
-
-def _months(months) -> str:
-    return ", ".join(str(int(m)) for m in sorted(months))
 
 
 def _vn_pct(value: float) -> str:
@@ -34,10 +31,11 @@ def _vnd(value: float) -> str:
 
 
 class EnterpriseYear:
-    """Everything the enterprise criteria read for one year, aggregated once per enterprise.
+    """Everything the enterprise criteria read for one year, one row per enterprise.
 
-    Criteria are asked per enterprise, tens of thousands of times nationally, so
-    every figure is computed here with one group-by and then looked up.
+    Criteria are asked of tens of thousands of enterprises nationally, so every
+    figure is one group-by and every criterion is judged for a whole list of
+    enterprises at once; only the reasons of those that fail are formatted.
     """
 
     def __init__(self, facts):
@@ -45,34 +43,15 @@ class EnterpriseYear:
         monthly = facts.monthly
         this = monthly[monthly["year"] == self.year] if not monthly.empty else monthly
         last = monthly[monthly["year"] == self.year - 1] if not monthly.empty else monthly
-        self._reporting_problems(monthly_status(facts))
-        self._budget = _sum_micro(this, "budget_paid")
-        self._production = _sum_micro(this, "production_value")
-        latest = this.sort_values("period").drop_duplicates("tax_code", keep="last") if not this.empty else this
-        columns = [_values(latest, c) for c in ("tax_code", "period", "si_arrears")]
-        self._latest = {t: (p, float(a or 0)) for t, p, a in zip(*columns)}
-        self._growth_base(this, last)
-        self._bad_events(facts.compliance)
-        noms = facts.nominations
-        flags = noms[noms["award"] == "cờ thi đua"] if not noms.empty else noms
-        self._flag_initiatives = flags.groupby("tax_code")["initiatives"].max().fillna(0).to_dict() \
-            if not flags.empty else {}
-
-    def _reporting_problems(self, status: pd.DataFrame) -> None:
+        status = monthly_status(facts)
         expected = status[status["expected"]]
-        self._missing = _months_by_tax(expected[~expected["received"]])
-        self._late = _months_by_tax(expected[expected["reported_late"]])
-
-    def _growth_base(self, this: pd.DataFrame, last: pd.DataFrame) -> None:
-        if this.empty or last.empty:
-            self._common = {}
-            return
-        both = this[["tax_code", "month", "production_value"]].merge(
-            last[["tax_code", "month", "production_value"]], on=["tax_code", "month"], suffixes=("_now", "_before"))
-        both = both.assign(now=micro(both["production_value_now"]), before=micro(both["production_value_before"]))
-        sums = both.groupby("tax_code")[["now", "before"]].sum()
-        months = _months_by_tax(both)
-        self._common = {t: (int(n), int(b), months[t]) for t, n, b in zip(sums.index.tolist(), sums["now"].tolist(), sums["before"].tolist())}
+        self.figures = pd.DataFrame({
+            "missing": _month_mask(expected[~expected["received"]]),
+            "late": _month_mask(expected[expected["reported_late"]]),
+            "budget": _sum_micro(this, "budget_paid"), "production": _sum_micro(this, "production_value"),
+            **_latest_arrears(this), **_growth_base(this, last), "initiatives": _flag_initiatives(facts.nominations),
+        })
+        self._bad_events(facts.compliance)
 
     def _bad_events(self, events: pd.DataFrame) -> None:
         if events.empty:
@@ -88,80 +67,126 @@ class EnterpriseYear:
     def rule(self, name):
         return self.plan.rule("flag", name)
 
-    def reporting(self, tax: str) -> Verdict:
-        missing, late = self._missing.get(tax, []), self._late.get(tax, [])
+    def _get(self, taxes: list[str], figure: str, default=0) -> np.ndarray:
+        return self.figures[figure].reindex(taxes).fillna(default).to_numpy()
+
+    def reporting(self, taxes: list[str]) -> Criterion:
+        missing, late = self._get(taxes, "missing").astype(int), self._get(taxes, "late").astype(int)
         allowed = int(self.rule("late_reports_allowed"))
-        problems = []
-        if missing:
-            problems.append(f"thiếu báo cáo tháng {_months(missing)}/{self.year}")
-        if len(late) > allowed:
-            problems.append(f"{len(late)} báo cáo trễ hạn (tháng {_months(late)}/{self.year}), "
-                            f"chỉ cho phép tối đa {allowed}")
-        return Verdict(not problems, "; ".join(problems) or None)
+        passed = (missing == 0) & (np.bitwise_count(late) <= allowed)
 
-    def budget(self, tax: str) -> Verdict:
-        total = exact(self._budget.get(tax, 0), "budget_paid")
-        if total > Decimal(str(self.rule("min_budget_paid"))):
-            return Verdict(True)
-        return Verdict(False, f"tổng nộp ngân sách năm {self.year} là {_vnd(float(total))} tỷ đồng")
+        def reason(missing: int, late: int) -> str:
+            problems = [f"thiếu báo cáo tháng {_months(missing)}/{self.year}"] if missing else []
+            if late.bit_count() > allowed:
+                problems.append(f"{late.bit_count()} báo cáo trễ hạn (tháng {_months(late)}/{self.year}), "
+                                f"chỉ cho phép tối đa {allowed}")
+            return "; ".join(problems)
+        return passed, _reasons(passed, reason, missing.tolist(), late.tolist())
 
-    def social_insurance(self, tax: str) -> Verdict:
-        if tax not in self._latest:
-            return Verdict(False, f"không có báo cáo tháng nào trong năm {self.year} để xác định nợ BHXH")
-        period, arrears = self._latest[tax]
-        if arrears <= float(self.rule("max_si_arrears")):
-            return Verdict(True)
-        return Verdict(False, f"còn nợ BHXH {_vnd(arrears)} triệu đồng tại kỳ {period[5:]}/{self.year}")
+    def budget(self, taxes: list[str]) -> Criterion:
+        total = self._get(taxes, "budget").astype(np.int64)
+        floor = int(Decimal(str(self.rule("min_budget_paid"))) * DIVISORS["budget_paid"] // 1)
+        passed = total > floor            # integers: total > floor(min) is total > min
+        return passed, _reasons(passed, lambda t: f"tổng nộp ngân sách năm {self.year} là "
+                                                  f"{_vnd(float(exact(t, 'budget_paid')))} tỷ đồng", total.tolist())
 
-    def compliance(self, tax: str) -> Verdict:
-        bad = self._bad.get(tax)
-        if bad is None:
-            return Verdict(True)
-        listed = "; ".join(" ".join(f"{e.event_type} {e.severity or ''} lĩnh vực {e.domain} ngày "
-                                    f"{e.event_date:%d/%m/%Y} (biên bản {e.record_id})".split())
-                           for e in bad.itertuples())
-        return Verdict(False, listed)
+    def social_insurance(self, taxes: list[str]) -> Criterion:
+        period, arrears = self._get(taxes, "latest_period", None), self._get(taxes, "arrears", np.nan)
+        passed = (pd.notna(period) & (np.nan_to_num(arrears.astype(float), nan=np.inf)
+                                      <= float(self.rule("max_si_arrears"))))
 
-    def growth(self, tax: str) -> tuple[Verdict, float | None]:
-        if tax not in self._common:
-            return Verdict(True, "không có số liệu năm trước"), None
-        now, before, months = self._common[tax]
-        if before == 0:
-            return Verdict(True, "không có số liệu năm trước (sản xuất năm trước bằng 0)"), None
-        growth = float((Decimal(now - before) * 100 / Decimal(before)).quantize(Decimal("0.0001")))
-        if growth >= float(self.rule("min_growth_pct")):
-            return Verdict(True), growth
-        return Verdict(False, f"sản xuất giảm {_vn_pct(abs(growth))} so với cùng kỳ {self.year - 1} "
-                              f"(tháng {_months(months)})"), growth
+        def reason(period, arrears) -> str:
+            if period is None or period != period:
+                return f"không có báo cáo tháng nào trong năm {self.year} để xác định nợ BHXH"
+            return f"còn nợ BHXH {_vnd(arrears)} triệu đồng tại kỳ {period[5:]}/{self.year}"
+        return passed, _reasons(passed, reason, period.tolist(), arrears.tolist())
 
-    def initiative(self, tax: str) -> Verdict:
-        if tax not in self._flag_initiatives:
-            return Verdict(False, f"không có hồ sơ đề nghị Cờ thi đua năm {self.year}")
-        if self._flag_initiatives[tax] >= int(self.rule("min_initiatives")):
-            return Verdict(True)
-        return Verdict(False, "hồ sơ đề nghị Cờ thi đua không có sáng kiến, mô hình mới được công nhận")
+    def compliance(self, taxes: list[str]) -> Criterion:
+        passed = np.array([t not in self._bad for t in taxes], dtype=bool)
 
-    def production(self, tax: str) -> Decimal:
-        return exact(self._production.get(tax, 0), "production")
+        def reason(tax: str) -> str:
+            return "; ".join(" ".join(f"{e.event_type} {e.severity or ''} lĩnh vực {e.domain} ngày "
+                                      f"{e.event_date:%d/%m/%Y} (biên bản {e.record_id})".split())
+                             for e in self._bad[tax].itertuples())
+        return passed, _reasons(passed, reason, taxes)
+
+    def growth(self, taxes: list[str]) -> tuple[np.ndarray, list[str | None], np.ndarray]:
+        """Pass/fail, reason or note, and growth % (NaN without a base) per enterprise."""
+        now, before = self._get(taxes, "now", np.nan), self._get(taxes, "before", np.nan)
+        months = self._get(taxes, "common_months").astype(int)
+        minimum = float(self.rule("min_growth_pct"))
+        passed, reasons, growth = [], [], np.full(len(taxes), np.nan)
+        for i, (n, b, m) in enumerate(zip(now.tolist(), before.tolist(), months.tolist())):
+            if b != b:
+                passed.append(True), reasons.append("không có số liệu năm trước")
+            elif b == 0:
+                passed.append(True), reasons.append("không có số liệu năm trước (sản xuất năm trước bằng 0)")
+            else:
+                growth[i] = float((Decimal(int(n) - int(b)) * 100 / Decimal(int(b))).quantize(Decimal("0.0001")))
+                passed.append(growth[i] >= minimum)
+                reasons.append(None if passed[-1] else f"sản xuất giảm {_vn_pct(abs(growth[i]))} so với cùng kỳ "
+                                                       f"{self.year - 1} (tháng {_months(m)})")
+        return np.array(passed, dtype=bool), reasons, growth
+
+    def initiative(self, taxes: list[str]) -> Criterion:
+        count = self._get(taxes, "initiatives", np.nan).astype(float)
+        passed = count >= int(self.rule("min_initiatives"))
+        return passed, [None if ok else f"không có hồ sơ đề nghị Cờ thi đua năm {self.year}" if c != c else
+                        "hồ sơ đề nghị Cờ thi đua không có sáng kiến, mô hình mới được công nhận"
+                        for ok, c in zip(passed.tolist(), count.tolist())]
+
+    def production(self, taxes: list[str]) -> pd.Series:
+        return exact_series(self._get(taxes, "production").astype(np.int64), "production")
 
     def enterprise_standing(self, tax: str) -> Verdict:
         """k_enterprise / i_enterprise: compliance and social insurance of the nominee's enterprise."""
-        verdicts = [self.compliance(tax), self.social_insurance(tax)]
-        failed = [v.reason for v in verdicts if not v.passed]
+        failed = [reasons[0] for passed, reasons in (self.compliance([tax]), self.social_insurance([tax]))
+                  if not passed[0]]
         return Verdict(not failed, f"doanh nghiệp {tax}: " + "; ".join(failed) if failed else None)
 
 
-def _values(frame: pd.DataFrame, column: str) -> list:
-    """A column as a Python list (one conversion; iterating an Arrow-backed column is per cell)."""
-    return frame[column].tolist() if column in frame else []
+Criterion = tuple[np.ndarray, list]     # passed per enterprise; the reason (None when passed) per enterprise
 
 
-def _months_by_tax(frame: pd.DataFrame) -> dict[str, list[int]]:
-    """tax_code -> the months of its rows, without a per-group Python call."""
-    months: dict[str, list[int]] = {}
-    for tax, month in zip(frame["tax_code"].tolist(), frame["month"].tolist()):
-        months.setdefault(tax, []).append(month)
-    return months
+def _reasons(passed: np.ndarray, reason, *columns: list) -> list[str | None]:
+    """`reason(*values)` for the enterprises that failed, None for the others."""
+    return [None if ok else reason(*values) for ok, *values in zip(passed.tolist(), *columns)]
+
+
+def _month_mask(frame: pd.DataFrame) -> pd.Series:
+    """tax_code -> its rows' months as bits (month m is bit m-1), one group-by for all."""
+    if frame.empty:
+        return pd.Series(dtype="int64")
+    bits = np.left_shift(1, frame["month"].to_numpy(dtype=np.int64) - 1)
+    return pd.Series(bits, index=frame["tax_code"].to_numpy()).groupby(level=0).sum()
+
+
+def _months(mask: int) -> str:
+    return ", ".join(str(m) for m in range(1, 13) if mask >> (m - 1) & 1)
+
+
+def _latest_arrears(this: pd.DataFrame) -> dict[str, pd.Series]:
+    """The period and social-insurance arrears of each enterprise's last report of the year."""
+    if this.empty:
+        return {"latest_period": pd.Series(dtype=object), "arrears": pd.Series(dtype="float64")}
+    latest = this.sort_values("period").drop_duplicates("tax_code", keep="last").set_index("tax_code")
+    return {"latest_period": latest["period"], "arrears": latest["si_arrears"].astype("float64").fillna(0.0)}
+
+
+def _growth_base(this: pd.DataFrame, last: pd.DataFrame) -> dict[str, pd.Series]:
+    """Production of the months both years reported, this year and the year before, in micro-units."""
+    if this.empty or last.empty:
+        return {c: pd.Series(dtype="float64") for c in ("now", "before", "common_months")}
+    both = this[["tax_code", "month", "production_value"]].merge(
+        last[["tax_code", "month", "production_value"]], on=["tax_code", "month"], suffixes=("_now", "_before"))
+    both = both.assign(now=micro(both["production_value_now"]), before=micro(both["production_value_before"]))
+    sums = both.groupby("tax_code")[["now", "before"]].sum()
+    return {"now": sums["now"], "before": sums["before"], "common_months": _month_mask(both)}
+
+
+def _flag_initiatives(noms: pd.DataFrame) -> pd.Series:
+    flags = noms[noms["award"] == "cờ thi đua"] if not noms.empty else noms
+    return flags.groupby("tax_code")["initiatives"].max().fillna(0) if not flags.empty else pd.Series(dtype="float64")
 
 
 def judge(facts) -> "EnterpriseYear":
@@ -171,21 +196,22 @@ def judge(facts) -> "EnterpriseYear":
     return facts.derived["judge"]
 
 
-def _sum_micro(frame: pd.DataFrame, column: str) -> dict[str, int]:
+def _sum_micro(frame: pd.DataFrame, column: str) -> pd.Series:
     if frame.empty:
-        return {}
-    return frame.assign(_v=micro(frame[column])).groupby("tax_code")["_v"].sum().to_dict()
-
-
-def _by_tax(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    if frame.empty or "tax_code" not in frame:
-        return {}
-    return dict(tuple(frame.groupby("tax_code", sort=False)))
+        return pd.Series(dtype="int64")
+    return frame.assign(_v=micro(frame[column])).groupby("tax_code")["_v"].sum()
 
 
 def join_reasons(named: list[tuple[str, Verdict]]) -> str | None:
     parts = [f"{name}: {v.reason}" for name, v in named if v.reason]
     return " | ".join(parts) or None
+
+
+def join_reason_columns(named: dict[str, list[str | None]]) -> list[str | None]:
+    """`join_reasons` for whole columns: criterion label -> the reason (or None) per row."""
+    labels = list(named)
+    return [" | ".join(f"{label}: {r}" for label, r in zip(labels, row) if r) or None
+            for row in zip(*named.values())]
 
 
 def frame_or_empty(rows: list[dict], columns: list[str]) -> pd.DataFrame:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from warehouse.marts.base import (C_CLUSTER, C_NAME, C_PHASE, C_TAX, C_YEAR, C_ZONE, COUNT, VALUE, Mart, cols)
-from warehouse.marts.measures import exact_series, measures
+from warehouse.marts.measures import exact_series, month_sums
 from warehouse.marts.reporting_completeness import phase_counts
 
 FIGURES = ("production", "export", "new_jobs", "budget_paid", "violations_serious", "violations_minor")
@@ -15,26 +15,20 @@ COUNTED = ("new_jobs", "violations_serious", "violations_minor")
 def build(facts) -> pd.DataFrame:
     from tasks.transform import as_of
 
-    data = measures(facts)
-    data = data[data["indicator"].isin(FIGURES) & data["tax_code"].notna()] if not data.empty else data
-    counts = phase_counts(facts)
+    sums, counts = month_sums(facts, "tax_code"), phase_counts(facts)
     frames = []
     for phase in facts.plan.phases:
-        part = data[data["month"].isin(facts.plan.months(phase))] if not data.empty else data
-        sums = part.groupby(["tax_code", "indicator"])["amount"].sum().unstack(fill_value=0) \
-            if not part.empty else pd.DataFrame()
+        months = facts.plan.months(phase)
         phase_rows = counts[counts["phase"] == phase].set_index("tax_code") if not counts.empty else pd.DataFrame()
-        codes = sorted(set(sums.index.tolist()) | set(phase_rows.index.tolist()))
+        codes = sorted(set(sums.keys_with(FIGURES, months)) | set(phase_rows.index.tolist()))
         frame = pd.DataFrame({"tax_code": codes, "phase": phase})
-        sums = sums.reindex(index=codes, columns=list(FIGURES), fill_value=0).fillna(0)
         for fig in FIGURES:
-            amounts = sums[fig].astype("int64").to_numpy()
+            amounts = sums.total(fig, months, codes)
             frame[fig] = amounts if fig in COUNTED else exact_series(amounts, fig).array
         reports = phase_rows.reindex(index=codes, fill_value=0) if len(phase_rows) else None
         for src, dst in (("expected", "reports_expected"), ("received", "reports_received"), ("on_time", "reports_on_time")):
             frame[dst] = reports[src].astype("int64").tolist() if reports is not None else 0
-        last = facts.plan.phases[phase][1]
-        frame["phase_end"] = pd.Timestamp(facts.year, last, 1) + pd.offsets.MonthEnd(0)
+        frame["phase_end"] = pd.Timestamp(facts.year, months[-1], 1) + pd.offsets.MonthEnd(0)
         frames.append(frame)
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["tax_code"])
     if frame.empty:

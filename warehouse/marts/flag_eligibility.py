@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from warehouse.marts.award_rules import frame_or_empty, join_reasons, judge as shared_judge
+from warehouse.marts.award_rules import join_reason_columns, judge as shared_judge
 from warehouse.marts.base import (C_CLUSTER, C_ELIGIBLE, C_NAME, C_REASONS, C_TAX, C_YEAR, C_ZONE, COUNT, FLAG,
                                   PCT, VALUE, Mart, cols)
 
@@ -26,20 +27,20 @@ def candidates(facts) -> pd.DataFrame:
 
 def build(facts) -> pd.DataFrame:
     judge = shared_judge(facts)
-    rows = []
-    for ent in candidates(facts).itertuples():
-        growth_verdict, growth = judge.growth(ent.tax_code)
-        verdicts = {"c_reporting": judge.reporting(ent.tax_code), "c_budget": judge.budget(ent.tax_code),
-                    "c_social_insurance": judge.social_insurance(ent.tax_code),
-                    "c_compliance": judge.compliance(ent.tax_code), "c_growth": growth_verdict,
-                    "c_initiative": judge.initiative(ent.tax_code)}
-        rows.append({"year": facts.year, "tax_code": ent.tax_code, "enterprise_name": ent.name,
-                     "zone_code": ent.zone_code, "cluster": ent.cluster,
-                     **{k: v.passed for k, v in verdicts.items()},
-                     "eligible": all(v.passed for v in verdicts.values()),
-                     "growth_pct": growth, "production": judge.production(ent.tax_code),
-                     "reasons": join_reasons([(CRITERIA[k], v) for k, v in verdicts.items()])})
-    frame = frame_or_empty(rows, MART.column_names)
+    ent = candidates(facts)
+    taxes = ent["tax_code"].tolist()
+    growth_passed, growth_reasons, growth = judge.growth(taxes)
+    verdicts = {"c_reporting": judge.reporting(taxes), "c_budget": judge.budget(taxes),
+                "c_social_insurance": judge.social_insurance(taxes), "c_compliance": judge.compliance(taxes),
+                "c_growth": (growth_passed, growth_reasons), "c_initiative": judge.initiative(taxes)}
+    frame = pd.DataFrame({
+        "year": facts.year, "tax_code": taxes, "enterprise_name": ent["name"].to_numpy(),
+        "zone_code": ent["zone_code"].to_numpy(), "cluster": ent["cluster"].to_numpy(),
+        **{k: passed for k, (passed, _) in verdicts.items()},
+        "eligible": np.logical_and.reduce([passed for passed, _ in verdicts.values()]),
+        "growth_pct": growth, "production": judge.production(taxes).array,
+        "reasons": join_reason_columns({CRITERIA[k]: reasons for k, (_, reasons) in verdicts.items()}),
+    })
     return rank(frame, int(facts.plan.rule("flag", "recommended_per_cluster")))
 
 

@@ -7,6 +7,7 @@ integer in millionths of the source unit (or a count), so that sums are exact;
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
@@ -43,7 +44,7 @@ def _long(frame: pd.DataFrame, indicator: str, amount: pd.Series) -> pd.DataFram
         return pd.DataFrame(columns=COLUMNS)
     out = pd.DataFrame({"indicator": indicator, "month": frame["month"].astype(int),
                         "zone_code": frame["zone_code"],
-                        "tax_code": frame["tax_code"] if "tax_code" in frame else None,
+                        "tax_code": frame["tax_code"] if "tax_code" in frame else pd.Series(None, index=frame.index, dtype="str"),
                         "amount": amount.astype("int64")})
     return out
 
@@ -53,10 +54,10 @@ def _violations(facts: YearFacts) -> list[pd.DataFrame]:
     if events.empty:
         return []
     incident = events["event_type"].isin(["vi phạm", "sự cố"])
-    ones = pd.Series(1, index=events.index)
     serious = facts.plan.rule("flag", "serious_severity")
-    return [_long(events[incident & (events["severity"] == serious)], "violations_serious", ones),
-            _long(events[incident & (events["severity"] != serious)], "violations_minor", ones)]
+    parts = {"violations_serious": events[incident & (events["severity"] == serious)],
+             "violations_minor": events[incident & (events["severity"] != serious)]}
+    return [_long(part, name, pd.Series(1, index=part.index)) for name, part in parts.items()]
 
 
 def measures(facts: YearFacts) -> pd.DataFrame:
@@ -87,6 +88,53 @@ def _measures(facts: YearFacts) -> pd.DataFrame:
     parts += _violations(facts)
     parts = [p for p in parts if not p.empty]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
+
+
+@dataclass(frozen=True)
+class MonthSums:
+    """Exact sums of every indicator per key (tax code or zone; one overall key without) and month."""
+    keys: pd.Index
+    indicators: pd.Index
+    amounts: np.ndarray        # int64 [key, indicator, month - 1]
+    present: np.ndarray        # bool, same shape: some source row counted there
+
+    def total(self, indicator: str, months, keys=None) -> np.ndarray:
+        """Per key (all, or `keys` in that order, 0 for a key without rows): the indicator over `months`."""
+        if indicator not in self.indicators:
+            return np.zeros(len(self.keys) if keys is None else len(keys), dtype=np.int64)
+        sums = self.amounts[:, self.indicators.get_loc(indicator), [m - 1 for m in months]].sum(axis=1)
+        return sums if keys is None else self._align(sums, keys)
+
+    def keys_with(self, indicators, months) -> list:
+        """Keys with some row of these indicators in these months."""
+        columns = [self.indicators.get_loc(i) for i in indicators if i in self.indicators]
+        seen = self.present[:, columns][:, :, [m - 1 for m in months]].any(axis=(1, 2))
+        return self.keys[seen].tolist()
+
+    def _align(self, values: np.ndarray, keys) -> np.ndarray:
+        at = self.keys.get_indexer(keys)
+        return np.where(at >= 0, values[np.maximum(at, 0)], 0) if len(values) else np.zeros(len(at), dtype=np.int64)
+
+
+def month_sums(facts: YearFacts, by: str | None = None) -> MonthSums:
+    """`measures` summed per `by` (a column, or None for the whole province) and month, built once per year:
+    one scatter-add into an integer array instead of a group-by per phase."""
+    name = f"month_sums:{by}"
+    if name not in facts.derived:
+        data = measures(facts)
+        if by is not None:       # rows without a key get code -1 and are left out (numpy, not a frame filter)
+            key_codes, keys = pd.factorize(data[by])
+        else:
+            key_codes, keys = np.zeros(len(data), dtype=np.intp), [None]
+        indicator_codes, indicators = pd.factorize(data["indicator"])
+        keep = key_codes >= 0
+        at = (key_codes[keep], indicator_codes[keep], data["month"].to_numpy(dtype=np.intp)[keep] - 1)
+        amounts = np.zeros((len(keys), len(indicators), 12), dtype=np.int64)
+        np.add.at(amounts, at, data["amount"].to_numpy(dtype=np.int64)[keep])
+        present = np.zeros(amounts.shape, dtype=bool)
+        present[at] = True
+        facts.derived[name] = MonthSums(pd.Index(keys), pd.Index(indicators), amounts, present)
+    return facts.derived[name]
 
 
 def admin_share(admin: pd.DataFrame, months: range) -> tuple[int, int]:

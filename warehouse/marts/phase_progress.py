@@ -5,12 +5,11 @@ from __future__ import annotations
 import pandas as pd
 
 from warehouse.marts.base import (C_INDICATOR, C_PHASE, C_UNIT, C_YEAR, PCT, VALUE, Mart, cols)
-from warehouse.marts.measures import INDICATORS, UNITS, admin_share, exact, measures, pct
+from warehouse.marts.measures import INDICATORS, UNITS, admin_share, exact, month_sums, pct
 
 
 def build(facts) -> pd.DataFrame:
-    data = measures(facts)
-    by_month = data.groupby(["indicator", "month"])["amount"].sum() if not data.empty else pd.Series(dtype="int64")
+    sums = month_sums(facts)
     rows = []
     for phase in facts.plan.phases:
         for indicator in INDICATORS:
@@ -18,8 +17,8 @@ def build(facts) -> pd.DataFrame:
                 actual = pct(*admin_share(facts.admin, facts.plan.months(phase)))
                 cumulative = pct(*admin_share(facts.admin, facts.plan.cumulative_months(phase)))
             else:
-                actual = exact(_sum(by_month, indicator, facts.plan.months(phase)), indicator)
-                cumulative = exact(_sum(by_month, indicator, facts.plan.cumulative_months(phase)), indicator)
+                actual = exact(sums.total(indicator, facts.plan.months(phase))[0], indicator)
+                cumulative = exact(sums.total(indicator, facts.plan.cumulative_months(phase))[0], indicator)
             target = facts.plan.targets.get(indicator)
             rows.append({"year": facts.year, "phase": phase, "indicator": indicator, "unit": UNITS[indicator],
                          "actual": actual,
@@ -27,13 +26,6 @@ def build(facts) -> pd.DataFrame:
                          "target": target,
                          "pct_of_target": pct(cumulative, target) if target and cumulative is not None else None})
     return pd.DataFrame(rows)
-
-
-def _sum(by_month: pd.Series, indicator: str, months: range) -> int:
-    if indicator not in by_month.index.get_level_values(0):
-        return 0
-    series = by_month.loc[indicator]
-    return int(series[series.index.isin(months)].sum())
 
 
 MART = Mart(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from warehouse.marts.base import (C_INDICATOR, C_PHASE, C_UNIT, C_YEAR, C_ZONE, C_ZONE_NAME, TEXT, VALUE, Mart, cols)
-from warehouse.marts.measures import UNITS, ZONED, exact, measures
+from warehouse.marts.measures import UNITS, ZONED, exact, month_sums
 
 
 def zones_of_year(zones: pd.DataFrame, year: int) -> pd.DataFrame:
@@ -16,18 +16,17 @@ def zones_of_year(zones: pd.DataFrame, year: int) -> pd.DataFrame:
 
 
 def build(facts) -> pd.DataFrame:
-    data = measures(facts)
+    sums = month_sums(facts, "zone_code")
     zones = zones_of_year(facts.zones, facts.year)
-    extra = set(data["zone_code"].dropna().unique()) - set(zones["zone_code"]) if not data.empty else set()
+    extra = set(sums.keys) - set(zones["zone_code"])
     zones = pd.concat([zones, pd.DataFrame({"zone_code": sorted(extra), "zone_name": None, "province": None})])
     rows = []
     for phase in facts.plan.phases:
         months = facts.plan.months(phase)
-        in_phase = data[data["month"].isin(months)] if not data.empty else data
-        sums = in_phase.groupby(["zone_code", "indicator"])["amount"].sum().to_dict() if not in_phase.empty else {}
-        for zone in zones.itertuples():
+        totals = {i: sums.total(i, months, zones["zone_code"].tolist()).tolist() for i in ZONED}
+        for z, zone in enumerate(zones.itertuples()):
             for indicator in ZONED:
-                amount = sums.get((zone.zone_code, indicator), 0)
+                amount = totals[indicator][z]
                 rows.append({"year": facts.year, "phase": phase, "zone_code": zone.zone_code,
                              "zone_name": zone.zone_name, "province": zone.province, "indicator": indicator, "unit": UNITS[indicator],
                              "actual": exact(amount, indicator)})
