@@ -26,7 +26,7 @@ from tasks.archive import write_batch
 from tasks.discover import LandingFile, discover
 from tasks.forms import FORM_ORDER, FORMS
 from tasks.ingest import FileRejected, read_submission
-from tasks.refresh import refresh_marts, refresh_warnings
+from tasks.refresh import ALL_MONTHS, refresh_marts
 from tasks.transform import zone_lookup, zone_versions
 from tasks.validate import Context, prepare_validation, validate_form
 from warehouse.dialect import WarehouseBusy, acquire_run_lock, make_engine
@@ -150,13 +150,13 @@ def touched_years(form: str, accepted: pd.DataFrame) -> set[int] | None:
 
 @task(name="refresh-marts", cache_policy=NONE)
 def refresh(conn: Connection, years: set[int] | None, monthly_since: str | None) -> list[int]:
-    """Warnings from the earliest changed month on (all of them when the roster or zones moved),
-    then the marts of the years touched."""
+    """The marts of the years touched and the derived warnings from the earliest changed month on
+    (everything when the roster or zones moved)."""
     if years is None:
-        refresh_warnings(conn)
-    elif monthly_since:
-        refresh_warnings(conn, monthly_since)
-    return refresh_marts(conn, None if years is None else sorted(years))
+        return refresh_marts(conn, None, warnings_since=ALL_MONTHS)
+    if monthly_since:      # an outlier window (6 months) reaches at most into the next year
+        years = years | {int(monthly_since[:4]), int(monthly_since[:4]) + 1}
+    return refresh_marts(conn, sorted(years), warnings_since=monthly_since)
 
 
 # --- the run --------------------------------------------------------------------------------

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, and_, delete, func, select
+from sqlalchemy import Connection, delete, select
 
-from tasks.transform import (GROWTH_COLUMNS, YearFacts, data_years, first_version_late, load_current, roster_versions,
-                             year_facts, zone_versions)
+from tasks.transform import (OUTLIER_COLUMNS, PRIOR_YEAR_COLUMNS, YearFacts, data_years, roster_versions, year_facts,
+                             zone_versions)
 from warehouse.dialect import bulk_insert
 from warehouse.marts import MARTS
 from warehouse.marts.award_quota import build_from
 from warehouse.schema import table
 
-OUTLIER_COLUMNS = ("production_value", "revenue", "export_value", "import_value", "budget_paid")
 OUTLIER_FACTOR, OUTLIER_WINDOW, OUTLIER_MIN_MONTHS = 5, 6, 3
 DERIVED_WARNINGS = ("late_report", "outlier")
+ALL_MONTHS = "0000-01"     # warnings_since for a refresh of every month
 
 
 def _month_index(period: pd.Series) -> pd.Series:
@@ -64,10 +64,8 @@ def outliers(current: pd.DataFrame) -> pd.DataFrame:
 
 
 def late_reports(current: pd.DataFrame) -> pd.DataFrame:
-    """The first version of a report, when it came after the 10th of the next month."""
-    if current.empty:
-        return pd.DataFrame()
-    late = current[first_version_late(current)]
+    """The reports whose first version came after the 10th of the next month (`late`, from the facts)."""
+    late = current[current["late"] == True] if not current.empty else current  # noqa: E712  (None is not late)
     return pd.DataFrame({"file_id": late["file_id"], "row_number": late["row_number"], "period": late["period"],
                          "form": "monthly_report",
                          "code": "late_report", "column": "submitted_at", "value": late["period"],
@@ -75,36 +73,30 @@ def late_reports(current: pd.DataFrame) -> pd.DataFrame:
                                         for p in late["period"]]})
 
 
-def refresh_warnings(conn: Connection, since: str | None = None) -> int:
-    """Late-report and outlier warnings of the monthly reports from month `since` (YYYY-MM) on,
-    or of every month; a year at a time, so memory follows a year, not the history."""
-    warnings, staged = table(conn.dialect.name, "staging", "warnings"), table(conn.dialect.name, "staging", "monthly_report")
-    stale = warnings.c.code.in_(DERIVED_WARNINGS)
-    if since:      # keep the warnings of reports before `since`; orphans of replaced rows go too
-        kept = select(staged.c.file_id).where(staged.c.file_id == warnings.c.file_id,
-                                              staged.c.row_number == warnings.c.row_number, staged.c.period < since)
-        stale = stale & ~kept.exists()
-    conn.execute(delete(warnings).where(stale))
-    periods = select(func.min(staged.c.period), func.max(staged.c.period))
-    first, last = conn.execute(periods.where(staged.c.period >= since) if since else periods).one()
-    written = 0
-    for year in range(int(first[:4]), int(last[:4]) + 1) if first else ():
-        written += bulk_insert(conn, warnings, _warnings_of(conn, max(first, f"{year}-01"), f"{year}-12"))
-    return written
-
-
-def _warnings_of(conn: Connection, start: str, end: str) -> pd.DataFrame:
-    """Warnings of the reports of months start..end; outliers read the 6 months before `start` too."""
-    history = _months_before(start, OUTLIER_WINDOW)
-    current = load_current(conn, "monthly_report", lambda c: and_(c.period >= history, c.period <= end), OUTLIER_COLUMNS)
-    frames = [f for f in (late_reports(current), outliers(current)) if not f.empty]
+def derived_warnings(monthly: pd.DataFrame, start: str) -> pd.DataFrame:
+    """Late-report and outlier warnings of the reports from month `start` on; `monthly` (a year's
+    facts) also holds the year before, which the outliers' 6-month window looks back at."""
+    frames = [f for f in (late_reports(monthly), outliers(monthly)) if not f.empty]
     found = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["period"])
     return found[found["period"] >= start].drop(columns="period")
 
 
-def _months_before(period: str, months: int) -> str:
-    index = int(period[:4]) * 12 + int(period[5:7]) - 1 - months
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+def _drop_orphan_warnings(conn: Connection) -> None:
+    """Derived warnings of rows that are no longer staged (their file was re-validated)."""
+    warnings, staged = table(conn.dialect.name, "staging", "warnings"), table(conn.dialect.name, "staging", "monthly_report")
+    row = select(staged.c.file_id).where(staged.c.file_id == warnings.c.file_id,
+                                         staged.c.row_number == warnings.c.row_number)
+    conn.execute(delete(warnings).where(warnings.c.code.in_(DERIVED_WARNINGS) & ~row.exists()))
+
+
+def replace_warnings(conn: Connection, facts: YearFacts, start: str) -> int:
+    """The year's derived warnings from month `start` on, recomputed from its facts."""
+    warnings, staged = table(conn.dialect.name, "staging", "warnings"), table(conn.dialect.name, "staging", "monthly_report")
+    row = select(staged.c.file_id).where(staged.c.file_id == warnings.c.file_id,
+                                         staged.c.row_number == warnings.c.row_number,
+                                         staged.c.period >= start, staged.c.period <= f"{facts.year}-12")
+    conn.execute(delete(warnings).where(warnings.c.code.in_(DERIVED_WARNINGS) & row.exists()))
+    return bulk_insert(conn, warnings, derived_warnings(facts.monthly, start))
 
 
 def _replace_year(conn: Connection, name: str, year: int, frame: pd.DataFrame) -> None:
@@ -125,17 +117,22 @@ def refresh_year(conn: Connection, facts: YearFacts) -> dict[str, int]:
     return {name: len(frame) for name, frame in built.items()}
 
 
-def refresh_marts(conn: Connection, years: list[int] | None = None) -> list[int]:
-    """Rebuild the given years (default: every year with data) and the whole-warehouse marts."""
+def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_since: str | None = None) -> list[int]:
+    """Rebuild the given years (default: every year with data) and the whole-warehouse marts; with
+    `warnings_since` (YYYY-MM, or ALL_MONTHS) also the derived warnings of those years from that month on."""
     all_years = data_years(conn)
     years = all_years if years is None else sorted(set(years) & set(all_years))
     _drop_vanished_years(conn, all_years)
+    if warnings_since:
+        _drop_orphan_warnings(conn)
     roster, zones = roster_versions(conn), zone_versions(conn)
-    kept: tuple[int, pd.DataFrame] | None = None      # the last year's monthly reports serve the next year's growth
+    kept: tuple[int, pd.DataFrame] | None = None      # the last year's reports serve the next year
     for year in years:
         facts = year_facts(conn, year, roster, zones, kept[1] if kept and kept[0] == year - 1 else None)
         refresh_year(conn, facts)
-        kept = (year, facts.monthly.loc[facts.monthly["year"] == year, GROWTH_COLUMNS])
+        if warnings_since and warnings_since <= f"{year}-12":
+            replace_warnings(conn, facts, max(warnings_since, f"{year}-01"))
+        kept = (year, facts.monthly.loc[facts.monthly["year"] == year, PRIOR_YEAR_COLUMNS])
     for name, mart in MARTS.items():
         if not mart.per_year:
             target = table(conn.dialect.name, "mart", name)

@@ -147,7 +147,7 @@ class YearFacts:
     plan: Plan
     roster: pd.DataFrame          # every roster version, with valid_to
     zones: pd.DataFrame           # every zone version, with valid_to
-    monthly: pd.DataFrame         # current reports of the year (+ month, zone_code, late) and GROWTH_COLUMNS of year-1
+    monthly: pd.DataFrame         # current reports of the year (+ month, zone_code, late) and PRIOR_YEAR_COLUMNS of year-1
     operating: pd.DataFrame       # tax_code x month of the year with the roster version then
     investment: pd.DataFrame
     land: pd.DataFrame
@@ -177,10 +177,10 @@ def _operating(roster: pd.DataFrame, year: int) -> pd.DataFrame:
     return grid
 
 
-MONTHLY_FIGURES = ("production_value", "export_value", "workers_hired", "budget_paid", "si_arrears")
-
-
-GROWTH_COLUMNS = ["tax_code", "period", "year", "month", "production_value"]   # all the year before gives
+OUTLIER_COLUMNS = ("production_value", "revenue", "export_value", "import_value", "budget_paid")
+MONTHLY_FIGURES = ("workers_hired", "si_arrears", *OUTLIER_COLUMNS)
+# All the year before gives: production for growth, and the figures outlier warnings look back at.
+PRIOR_YEAR_COLUMNS = ["tax_code", "period", "year", "month", *OUTLIER_COLUMNS]
 
 
 def monthly_of_year(conn: Connection, year: int, roster: pd.DataFrame) -> pd.DataFrame:
@@ -194,9 +194,9 @@ def monthly_of_year(conn: Connection, year: int, roster: pd.DataFrame) -> pd.Dat
     return as_of(frame, "tax_code", "month_end", roster, ["zone_code"])
 
 
-def growth_base(conn: Connection, year: int) -> pd.DataFrame:
-    """The year before's current reports as growth compares them: enterprise, month, production."""
-    return _reports_of_year(conn, year, ("production_value",))[GROWTH_COLUMNS]
+def prior_year(conn: Connection, year: int) -> pd.DataFrame:
+    """A year's current reports as the next year reads them (PRIOR_YEAR_COLUMNS)."""
+    return _reports_of_year(conn, year, OUTLIER_COLUMNS)[PRIOR_YEAR_COLUMNS]
 
 
 def _reports_of_year(conn: Connection, year: int, figures: tuple[str, ...]) -> pd.DataFrame:
@@ -227,9 +227,9 @@ def _dated(frame: pd.DataFrame, column: str) -> pd.DataFrame:
 
 def year_facts(conn: Connection, year: int, roster: pd.DataFrame, zones: pd.DataFrame,
                last_year_monthly: pd.DataFrame | None = None) -> YearFacts:
-    """One year's facts; the year before's reports (GROWTH_COLUMNS, for growth) are read unless given."""
+    """One year's facts; the year before's reports (PRIOR_YEAR_COLUMNS) are read unless given."""
     if last_year_monthly is None:
-        last_year_monthly = growth_base(conn, year - 1)
+        last_year_monthly = prior_year(conn, year - 1)
     this_year = monthly_of_year(conn, year, roster)
     parts = [f for f in (last_year_monthly, this_year) if not f.empty] or [this_year]
     columns = list(dict.fromkeys([*this_year.columns, *last_year_monthly.columns]))
