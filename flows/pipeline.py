@@ -118,14 +118,14 @@ def _context(conn: Connection, as_of: date) -> Context:
 
 
 @task(name="validate-load-form", cache_policy=NONE)
-def validate_and_load(conn: Connection, form: str, file_ids: list[int], run_id: int, as_of: date,
+def validate_and_load(conn: Connection, form: str, file_ids: list[int], run_id: int, ctx: Context,
                       summary: RunSummary, archive: Path | None = None,
                       raw: pd.DataFrame | None = None) -> set[int] | None:
     """Validate and load the files' rows (read back from the archive or raw layer unless given);
     returns the years they touch (None: every year)."""
     if raw is None:
         raw = load.read_raw(conn, form, file_ids, archive)
-    result = validate_form(form, raw, load.first_seen(conn, file_ids), _context(conn, as_of))
+    result = validate_form(form, raw, load.first_seen(conn, file_ids), ctx)
     if form == "monthly_report":     # the months these files covered before, and cover now
         summary.monthly_changed_from([*load.min_months(conn, file_ids), result.accepted["period"].min()])
     load.replace_staging(conn, form, file_ids, result.accepted, result.rejections, run_id)
@@ -268,11 +268,16 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
         summary.files_seen, summary.files_new = len(found), len(new)
         years: set[int] | None = set()
         changed: set[str] = set()
+        contexts: list[Context] = []      # the roster and zones as validation sees them, until they move
 
         def validate(form: str, ids: list[int], raw=None, archive_=None) -> None:
             nonlocal years
-            touched = step(f"validate:{form}", validate_and_load, conn, form, ids, run_id, as_of, summary,
+            if not contexts:
+                contexts.append(_context(conn, as_of))
+            touched = step(f"validate:{form}", validate_and_load, conn, form, ids, run_id, contexts[0], summary,
                            archive_, raw)
+            if form in REFERENCE_FORMS:
+                contexts.clear()
             changed.add(form)
             years = None if years is None or touched is None else years | touched
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -227,6 +228,7 @@ def month_end(period: str) -> date:
 
 # --- identifiers ---------------------------------------------------------------
 
+@lru_cache(maxsize=1 << 17)      # the same enterprises report in every batch; the checksum is per value
 def _to_mst(raw: str) -> str:
     s = _SPACES.sub("", nfc(raw))
     if re.fullmatch(r"\d{9}", s):          # a leading zero lost in a spreadsheet
