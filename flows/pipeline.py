@@ -89,12 +89,15 @@ def read_files(files: list[LandingFile]) -> list[tuple[LandingFile, object]]:
 
 @task(name="ingest-form", cache_policy=NONE)
 def ingest_form(conn: Connection, form: str, read: list, run_id: int, summary: RunSummary,
-                archive: Path | None) -> tuple[list[int], pd.DataFrame | None]:
+                archive: Path | None) -> tuple[list[int], pd.DataFrame | None, dict[int, pd.Timestamp]]:
     """Register each new file, keep its raw rows (and archive them); returns the ids of the files
-    to validate and their rows, so that validation need not read them back."""
-    file_ids, frames, stored = [], [], []
+    to validate, their rows and when they were first seen, so that validation need not read them
+    back (and can start while the raw rows are still being copied in)."""
+    file_ids, frames, stored, seen = [], [], [], {}
     for landing_file, result in read:
-        file_id = load.register_file(conn, landing_file, run_id, _now())
+        seen_at = _now()
+        rows_read = 0 if isinstance(result, FileRejected) else len(result.rows)
+        file_id = load.register_file(conn, landing_file, run_id, seen_at, rows_read)
         if isinstance(result, FileRejected):
             load.reject_file(conn, file_id, form, result.code, result.message_vi)
             summary.files_rejected.append((landing_file.rel_path, result.code))
@@ -105,11 +108,11 @@ def ingest_form(conn: Connection, form: str, read: list, run_id: int, summary: R
         if archive is not None:
             write_batch(archive, form, landing_file.sha256, landing_file.rel_path, stored[-1])
         load.store_file_warnings(conn, file_id, form, result.warnings)
-        load.set_rows_read(conn, file_id, len(rows))
         file_ids.append(file_id)
         frames.append(rows)
+        seen[file_id] = pd.Timestamp(seen_at)
     load.store_raw(conn, form, stored)          # one COPY for the batch
-    return file_ids, (pd.concat(frames, ignore_index=True) if frames else None)
+    return file_ids, (pd.concat(frames, ignore_index=True) if frames else None), seen
 
 
 def _context(conn: Connection, as_of: date) -> Context:
@@ -119,13 +122,15 @@ def _context(conn: Connection, as_of: date) -> Context:
 
 @task(name="validate-load-form", cache_policy=NONE)
 def validate_and_load(conn: Connection, form: str, file_ids: list[int], run_id: int, ctx: Context,
-                      summary: RunSummary, archive: Path | None = None,
-                      raw: pd.DataFrame | None = None) -> set[int] | None:
+                      summary: RunSummary, archive: Path | None = None, raw: pd.DataFrame | None = None,
+                      first_seen: dict[int, pd.Timestamp] | None = None) -> set[int] | None:
     """Validate and load the files' rows (read back from the archive or raw layer unless given);
     returns the years they touch (None: every year)."""
     if raw is None:
         raw = load.read_raw(conn, form, file_ids, archive)
-    result = validate_form(form, raw, load.first_seen(conn, file_ids), ctx)
+    if first_seen is None:
+        first_seen = load.first_seen(conn, file_ids)
+    result = validate_form(form, raw, first_seen, ctx)
     if form == "monthly_report":     # the months these files covered before, and cover now
         summary.monthly_changed_from([*load.min_months(conn, file_ids), result.accepted["period"].min()])
     load.replace_staging(conn, form, file_ids, result.accepted, result.rejections, run_id)
@@ -164,6 +169,7 @@ def refresh(conn: Connection, years: set[int] | None, monthly_since: str | None)
 class StepClock:
     def __init__(self, conn: Connection, run_id: int, summary: RunSummary):
         self.conn, self.run_id, self.summary = conn, run_id, summary
+        self.rows: list[dict] = []
 
     def __call__(self, name: str, fn, *args):
         started, t0 = _now(), time.perf_counter()
@@ -175,13 +181,13 @@ class StepClock:
         finally:
             seconds = time.perf_counter() - t0
             self.summary.steps.append((name, seconds))
-            steps = table(self.conn.dialect.name, "ops", "steps")
-            if not self.conn.closed and self.conn.in_transaction():
-                try:
-                    self.conn.execute(insert(steps).values(run_id=self.run_id, step=name, started_at=started,
-                                                           seconds=seconds))
-                except DBAPIError:
-                    pass
+            self.rows.append({"run_id": self.run_id, "step": name, "started_at": started, "seconds": seconds})
+
+    def save(self) -> None:
+        """ops.steps, written once at the end of the run (a statement between steps would wait for a
+        COPY still running in the background)."""
+        if self.rows:
+            self.conn.execute(insert(table(self.conn.dialect.name, "ops", "steps")), self.rows)
 
 
 def _start_run(conn: Connection, kind: str, as_of: date, period: tuple[str, str] | None) -> int:
@@ -270,12 +276,12 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
         changed: set[str] = set()
         contexts: list[Context] = []      # the roster and zones as validation sees them, until they move
 
-        def validate(form: str, ids: list[int], raw=None, archive_=None) -> None:
+        def validate(form: str, ids: list[int], raw=None, archive_=None, first_seen=None) -> None:
             nonlocal years
             if not contexts:
                 contexts.append(_context(conn, as_of))
             touched = step(f"validate:{form}", validate_and_load, conn, form, ids, run_id, contexts[0], summary,
-                           archive_, raw)
+                           archive_, raw, first_seen)
             if form in REFERENCE_FORMS:
                 contexts.clear()
             changed.add(form)
@@ -286,9 +292,9 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
             batches = _batches([f for f in new if f.form == form], lambda f: f.size, settings.batch_bytes)
             for batch in batches:
                 read = step(f"read:{form}", read_files, batch)
-                fresh, raw = step(f"ingest:{form}", ingest_form, conn, form, read, run_id, summary, archive)
+                fresh, raw, seen = step(f"ingest:{form}", ingest_form, conn, form, read, run_id, summary, archive)
                 if fresh:
-                    validate(form, fresh, raw)
+                    validate(form, fresh, raw, None, seen)
                 fresh_all += fresh
             again = set(reprocess(conn, form)) if reprocess else set()
             if changed & set(REFERENCE_FORMS):          # the roster or the zones moved: retry waiting rows
@@ -302,6 +308,7 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
         summary.nothing_new = not new and not reprocess
         if changed:
             summary.years = step("refresh", refresh, conn, years, summary.monthly_since)
+        step.save()
         _finish_run(conn, run_id, summary)
     summary.seconds = time.perf_counter() - t0
     return summary

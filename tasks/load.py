@@ -31,11 +31,11 @@ def known_hashes(conn: Connection) -> set[str]:
     return set(conn.execute(select(files.c.sha256)).scalars())
 
 
-def register_file(conn: Connection, landing_file: LandingFile, run_id: int, seen_at: datetime) -> int:
+def register_file(conn: Connection, landing_file: LandingFile, run_id: int, seen_at: datetime, rows_read: int) -> int:
     files = _t(conn, "ops", "files")
     result = conn.execute(insert(files).values(
         path=landing_file.rel_path, form=landing_file.form, sha256=landing_file.sha256, size=landing_file.size,
-        first_seen_at=seen_at, run_id=run_id, last_run_id=run_id, status="reading"))
+        first_seen_at=seen_at, run_id=run_id, last_run_id=run_id, status="reading", rows_read=rows_read))
     return result.inserted_primary_key[0]
 
 
@@ -146,11 +146,6 @@ def _month_text(values: pd.Series) -> pd.Series:
     texts = np.array([f"{v}-12" if isinstance(v, (int, np.integer)) else str(v)[:7] for v in distinct] + [None],
                      dtype=object)
     return pd.Series(texts[codes], index=values.index)
-
-
-def set_rows_read(conn: Connection, file_id: int, rows: int) -> None:
-    files = _t(conn, "ops", "files")
-    conn.execute(update(files).where(files.c.file_id == file_id).values(rows_read=rows))
 
 
 def roster_tax_codes(conn: Connection) -> set[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pandas as pd
 import pyarrow as pa
@@ -133,14 +134,59 @@ def _executemany(conn: Connection, table: Table, data: pa.Table) -> None:
 
 
 def _copy(conn: Connection, table: Table, data: pa.Table) -> None:
-    """Arrow writes strings quoted and nulls as bare empty fields: COPY's CSV reads them back exactly."""
+    """Arrow writes strings quoted and nulls as bare empty fields: COPY's CSV reads them back exactly.
+    The COPY runs in the background (see below); the caller goes on at once."""
     names = ", ".join(f'"{c}"' for c in data.column_names)
     target = f'"{table.schema}"."{table.name}"' if table.schema else f'"{table.name}"'
+    driver = conn.connection.driver_connection
+    wait_for_copy(driver)
+    _pending_copies[id(driver)] = _copier.submit(_copy_now, driver, f"COPY {target} ({names}) FROM STDIN WITH (FORMAT csv)", data)
+
+
+def _copy_now(driver, statement: str, data: pa.Table) -> None:
     buffer = io.BytesIO()
     pacsv.write_csv(data, buffer, write_options=pacsv.WriteOptions(include_header=False))
-    cursor = conn.connection.driver_connection.cursor()
-    with cursor.copy(f"COPY {target} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
+    with driver.cursor().copy(statement) as copy:
         copy.write(buffer.getbuffer())
+
+
+# --- COPY in the background ----------------------------------------------------------------
+# PostgreSQL parses and stores a COPY on a core of its own while the run's Python goes on with
+# the next mart or batch. The COPY stays inside the run's transaction: any later use of the
+# connection (a statement, a COPY, a read, commit, rollback) first waits for it and re-raises its
+# error, so statements keep their order and a failed COPY fails the run.
+
+_copier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="thidua-copy")
+_pending_copies: dict[int, Future] = {}          # id(driver connection) -> its COPY in flight
+
+
+def wait_for_copy(driver) -> None:
+    pending = _pending_copies.pop(id(driver), None)
+    if pending is not None:
+        pending.result()
+
+
+def _wait_quietly(driver) -> None:
+    """Before a rollback: the COPY's own error (if any) is not the one to report."""
+    try:
+        wait_for_copy(driver)
+    except Exception:  # noqa: BLE001
+        pass
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _before_statement(conn, cursor, statement, parameters, context, executemany):
+    wait_for_copy(conn.connection.driver_connection)
+
+
+@event.listens_for(Engine, "commit")
+def _before_commit(conn):
+    wait_for_copy(conn.connection.driver_connection)
+
+
+@event.listens_for(Engine, "rollback")
+def _before_rollback(conn):
+    _wait_quietly(conn.connection.driver_connection)
 
 
 def read_frame(conn: Connection, statement) -> pd.DataFrame:
@@ -167,6 +213,7 @@ def _copy_out(conn: Connection, statement) -> pd.DataFrame:
     """COPY (query) TO STDOUT as CSV, parsed by Arrow with each column's SQL type. Quoted empty
     fields are empty text, bare ones NULL, exactly as PostgreSQL writes them."""
     sql = str(statement.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    wait_for_copy(conn.connection.driver_connection)
     cursor = conn.connection.driver_connection.cursor()
     buffer = io.BytesIO()
     with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:

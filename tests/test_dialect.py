@@ -1,0 +1,57 @@
+"""Bulk loads on the real PostgreSQL: a COPY runs in the background, yet statements keep their
+order and a failed COPY fails the transaction."""
+
+import pandas as pd
+import pytest
+from sqlalchemy import Column, Integer, MetaData, Table, Text, create_engine, func, select, text
+from sqlalchemy.exc import IntegrityError
+
+from warehouse.dialect import bulk_insert, make_engine, read_frame
+
+
+@pytest.fixture
+def pg_table(pg_url):
+    engine = make_engine(pg_url)
+    meta = MetaData()
+    tab = Table("copy_probe", meta, Column("id", Integer, primary_key=True), Column("name", Text))
+    meta.create_all(engine)
+    yield engine, tab
+    engine.dispose()
+
+
+def _rows(ids) -> pd.DataFrame:
+    return pd.DataFrame({"id": list(ids), "name": [f"dòng {i}" for i in ids]})
+
+
+def test_rows_copied_in_are_seen_by_the_next_statement_and_read(pg_table):
+    engine, tab = pg_table
+    with engine.begin() as conn:
+        bulk_insert(conn, tab, _rows(range(50_000)))
+        assert conn.execute(select(func.count()).select_from(tab)).scalar_one() == 50_000   # a statement
+        bulk_insert(conn, tab, _rows(range(50_000, 50_010)))
+        back = read_frame(conn, select(tab.c.id, tab.c.name).where(tab.c.id >= 49_999))      # a COPY TO
+    assert sorted(back["id"]) == list(range(49_999, 50_010))
+    assert back.set_index("id").loc[50_005, "name"] == "dòng 50005"
+
+
+def test_a_failed_copy_fails_the_transaction_and_leaves_nothing(pg_table):
+    engine, tab = pg_table
+    with engine.begin() as conn:
+        bulk_insert(conn, tab, _rows([1, 2]))
+    with pytest.raises(IntegrityError):
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO copy_probe VALUES (100, 'trước')"))
+            bulk_insert(conn, tab, _rows([3, 2]))            # 2 is taken: the COPY fails in the background
+            conn.execute(text("SELECT 1"))                    # ...and its error comes out here
+    with engine.connect() as conn:
+        assert conn.execute(select(tab.c.id).order_by(tab.c.id)).scalars().all() == [1, 2]
+
+
+def test_a_copy_still_running_at_commit_is_waited_for(pg_table):
+    engine, tab = pg_table
+    with engine.begin() as conn:
+        bulk_insert(conn, tab, _rows(range(100_000)))         # nothing after it but the commit
+    other = create_engine(str(engine.url))
+    with other.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(tab)).scalar_one() == 100_000
+    other.dispose()
