@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from tasks.archive import read_batch
 from tasks.discover import LandingFile
@@ -119,10 +119,9 @@ def replace_staging(conn: Connection, form: str, file_ids: list[int], accepted: 
     staged, rej = _t(conn, "staging", form), _t(conn, "staging", "rejections")
     conn.execute(delete(staged).where(staged.c.file_id.in_(file_ids)))
     conn.execute(delete(rej).where(rej.c.file_id.in_(file_ids)))
-    bulk_insert(conn, staged, accepted.rename(columns=TO_DB))
-    bulk_insert(conn, rej, rejections.rename(columns=TO_DB)
-                .assign(form=form))
     _file_counts(conn, form, file_ids, accepted, rejections, run_id)
+    bulk_insert(conn, rej, rejections.rename(columns=TO_DB).assign(form=form))
+    bulk_insert(conn, staged, accepted.rename(columns=TO_DB))     # last: PostgreSQL copies it in while we go on
 
 
 def _file_counts(conn, form, file_ids, accepted, rejections, run_id) -> None:
@@ -133,11 +132,12 @@ def _file_counts(conn, form, file_ids, accepted, rejections, run_id) -> None:
     months = pd.DataFrame({"_file_id": ids, "_m": _month_text(accepted[FORMS[form].period_column])}).dropna()
     span = months.groupby("_file_id")["_m"].agg(["min", "max"]) if len(months) else pd.DataFrame(columns=["min", "max"])
     bad = rejections.groupby("_file_id")["_row_number"].nunique().to_dict() if len(rejections) else {}
-    for fid in file_ids:
-        low, high = span.loc[fid] if fid in span.index else (None, None)
-        conn.execute(update(files).where(files.c.file_id == fid).values(
-            status="loaded", last_run_id=run_id, rows_accepted=int(good.get(fid, 0)),
-            rows_rejected=int(bad.get(fid, 0)), min_month=low, max_month=high))
+    spans = {fid: (span.loc[fid, "min"], span.loc[fid, "max"]) if fid in span.index else (None, None) for fid in file_ids}
+    conn.execute(update(files).where(files.c.file_id == bindparam("fid")).values(
+        status="loaded", last_run_id=run_id, rows_accepted=bindparam("good"), rows_rejected=bindparam("bad"),
+        min_month=bindparam("low"), max_month=bindparam("high")),
+        [{"fid": fid, "good": int(good.get(fid, 0)), "bad": int(bad.get(fid, 0)), "low": spans[fid][0],
+          "high": spans[fid][1]} for fid in file_ids])
 
 
 def _month_text(values: pd.Series) -> pd.Series:
