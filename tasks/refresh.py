@@ -76,9 +76,15 @@ def late_reports(current: pd.DataFrame) -> pd.DataFrame:
 def derived_warnings(monthly: pd.DataFrame, start: str) -> pd.DataFrame:
     """Late-report and outlier warnings of the reports from month `start` on; `monthly` (a year's
     facts) also holds the year before, which the outliers' 6-month window looks back at."""
+    monthly = monthly[monthly["period"] >= _months_before(start, OUTLIER_WINDOW)]
     frames = [f for f in (late_reports(monthly), outliers(monthly)) if not f.empty]
     found = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["period"])
     return found[found["period"] >= start].drop(columns="period")
+
+
+def _months_before(period: str, months: int) -> str:
+    index = int(period[:4]) * 12 + int(period[5:7]) - 1 - months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 def _drop_orphan_warnings(conn: Connection) -> None:
