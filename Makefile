@@ -8,6 +8,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
 ROWS ?= 720000
+REPEAT ?= 2
 
 .PHONY: install demo test test-fast bench bench-small suites clean
 
@@ -32,7 +33,7 @@ test-fast: install
 	$(BIN)/python -m pytest -q -n 2 -m "not e2e"
 
 bench: install
-	$(BIN)/python bench/run.py --rows $(ROWS)
+	$(BIN)/python bench/run.py --rows $(ROWS) --repeat $(REPEAT)
 
 bench-small: install
 	$(BIN)/python bench/run.py --rows 100000 --enterprises 3000 --to-sql-rows 10000
