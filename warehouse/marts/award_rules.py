@@ -45,12 +45,12 @@ class EnterpriseYear:
         last = monthly[monthly["year"] == self.year - 1] if not monthly.empty else monthly
         status = monthly_status(facts)
         expected = status[status["expected"]]
-        self.figures = pd.DataFrame({
+        self.figures: dict[str, pd.Series] = {      # each by tax_code; amounts as exact integers
             "missing": _month_mask(expected[~expected["received"]]),
             "late": _month_mask(expected[expected["reported_late"]]),
             "budget": _sum_micro(this, "budget_paid"), "production": _sum_micro(this, "production_value"),
             **_latest_arrears(this), **_growth_base(this, last), "initiatives": _flag_initiatives(facts.nominations),
-        })
+        }
         self._bad_events(facts.compliance)
 
     def _bad_events(self, events: pd.DataFrame) -> None:
@@ -68,10 +68,11 @@ class EnterpriseYear:
         return self.plan.rule("flag", name)
 
     def _get(self, taxes: list[str], figure: str, default=0) -> np.ndarray:
-        return self.figures[figure].reindex(taxes).fillna(default).to_numpy()
+        """One figure for these enterprises; `default` for the others (integers stay integers)."""
+        return self.figures[figure].reindex(taxes, fill_value=default).to_numpy()
 
     def reporting(self, taxes: list[str]) -> Criterion:
-        missing, late = self._get(taxes, "missing").astype(int), self._get(taxes, "late").astype(int)
+        missing, late = self._get(taxes, "missing"), self._get(taxes, "late")
         allowed = int(self.rule("late_reports_allowed"))
         passed = (missing == 0) & (np.bitwise_count(late) <= allowed)
 
@@ -84,7 +85,7 @@ class EnterpriseYear:
         return passed, _reasons(passed, reason, missing.tolist(), late.tolist())
 
     def budget(self, taxes: list[str]) -> Criterion:
-        total = self._get(taxes, "budget").astype(np.int64)
+        total = self._get(taxes, "budget")
         floor = int(Decimal(str(self.rule("min_budget_paid"))) * DIVISORS["budget_paid"] // 1)
         passed = total > floor            # integers: total > floor(min) is total > min
         return passed, _reasons(passed, lambda t: f"tổng nộp ngân sách năm {self.year} là "
@@ -112,21 +113,21 @@ class EnterpriseYear:
 
     def growth(self, taxes: list[str]) -> tuple[np.ndarray, list[str | None], np.ndarray]:
         """Pass/fail, reason or note, and growth % (NaN without a base) per enterprise."""
-        now, before = self._get(taxes, "now", np.nan), self._get(taxes, "before", np.nan)
-        months = self._get(taxes, "common_months").astype(int)
+        now, before, months = (self._get(taxes, f).tolist() for f in ("now", "before", "common_months"))
         minimum = float(self.rule("min_growth_pct"))
-        passed, reasons, growth = [], [], np.full(len(taxes), np.nan)
-        for i, (n, b, m) in enumerate(zip(now.tolist(), before.tolist(), months.tolist())):
-            if b != b:
-                passed.append(True), reasons.append("không có số liệu năm trước")
+        passed, reasons, growth = np.ones(len(taxes), dtype=bool), [None] * len(taxes), np.full(len(taxes), np.nan)
+        for i, (n, b, m) in enumerate(zip(now, before, months)):
+            if not m:                  # no month reported in both years
+                reasons[i] = "không có số liệu năm trước"
             elif b == 0:
-                passed.append(True), reasons.append("không có số liệu năm trước (sản xuất năm trước bằng 0)")
+                reasons[i] = "không có số liệu năm trước (sản xuất năm trước bằng 0)"
             else:
-                growth[i] = float((Decimal(int(n) - int(b)) * 100 / Decimal(int(b))).quantize(Decimal("0.0001")))
-                passed.append(growth[i] >= minimum)
-                reasons.append(None if passed[-1] else f"sản xuất giảm {_vn_pct(abs(growth[i]))} so với cùng kỳ "
-                                                       f"{self.year - 1} (tháng {_months(m)})")
-        return np.array(passed, dtype=bool), reasons, growth
+                growth[i] = float((Decimal(n - b) * 100 / Decimal(b)).quantize(Decimal("0.0001")))
+                if growth[i] < minimum:
+                    passed[i] = False
+                    reasons[i] = (f"sản xuất giảm {_vn_pct(abs(growth[i]))} so với cùng kỳ {self.year - 1} "
+                                  f"(tháng {_months(m)})")
+        return passed, reasons, growth
 
     def initiative(self, taxes: list[str]) -> Criterion:
         count = self._get(taxes, "initiatives", np.nan).astype(float)
@@ -136,7 +137,7 @@ class EnterpriseYear:
                         for ok, c in zip(passed.tolist(), count.tolist())]
 
     def production(self, taxes: list[str]) -> pd.Series:
-        return exact_series(self._get(taxes, "production").astype(np.int64), "production")
+        return exact_series(self._get(taxes, "production"), "production")
 
     def enterprise_standing(self, tax: str) -> Verdict:
         """k_enterprise / i_enterprise: compliance and social insurance of the nominee's enterprise."""
@@ -176,7 +177,7 @@ def _latest_arrears(this: pd.DataFrame) -> dict[str, pd.Series]:
 def _growth_base(this: pd.DataFrame, last: pd.DataFrame) -> dict[str, pd.Series]:
     """Production of the months both years reported, this year and the year before, in micro-units."""
     if this.empty or last.empty:
-        return {c: pd.Series(dtype="float64") for c in ("now", "before", "common_months")}
+        return {c: pd.Series(dtype="int64") for c in ("now", "before", "common_months")}
     both = this[["tax_code", "month", "production_value"]].merge(
         last[["tax_code", "month", "production_value"]], on=["tax_code", "month"], suffixes=("_now", "_before"))
     both = both.assign(now=micro(both["production_value_now"]), before=micro(both["production_value_before"]))
