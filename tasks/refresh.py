@@ -1,4 +1,4 @@
-"""Staging -> marts: derived warnings, then every mart, year by year."""
+"""Staging -> marts: every mart and the derived warnings (late reports, outliers), year by year."""
 
 from __future__ import annotations
 
@@ -87,21 +87,25 @@ def _months_before(period: str, months: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-def _drop_orphan_warnings(conn: Connection) -> None:
-    """Derived warnings of rows that are no longer staged (their file was re-validated)."""
+def _derived(conn: Connection, staged_where=lambda staged: ()):
+    """The warnings table, 'is a derived warning', and 'its row is staged (and meets staged_where)'."""
     warnings, staged = table(conn.dialect.name, "staging", "warnings"), table(conn.dialect.name, "staging", "monthly_report")
     row = select(staged.c.file_id).where(staged.c.file_id == warnings.c.file_id,
-                                         staged.c.row_number == warnings.c.row_number)
-    conn.execute(delete(warnings).where(warnings.c.code.in_(DERIVED_WARNINGS) & ~row.exists()))
+                                         staged.c.row_number == warnings.c.row_number, *staged_where(staged))
+    return warnings, warnings.c.code.in_(DERIVED_WARNINGS), row.exists()
+
+
+def _drop_orphan_warnings(conn: Connection) -> None:
+    """Derived warnings of rows that are no longer staged (their file was re-validated)."""
+    warnings, derived, staged = _derived(conn)
+    conn.execute(delete(warnings).where(derived & ~staged))
 
 
 def replace_warnings(conn: Connection, facts: YearFacts, start: str) -> int:
     """The year's derived warnings from month `start` on, recomputed from its facts."""
-    warnings, staged = table(conn.dialect.name, "staging", "warnings"), table(conn.dialect.name, "staging", "monthly_report")
-    row = select(staged.c.file_id).where(staged.c.file_id == warnings.c.file_id,
-                                         staged.c.row_number == warnings.c.row_number,
-                                         staged.c.period >= start, staged.c.period <= f"{facts.year}-12")
-    conn.execute(delete(warnings).where(warnings.c.code.in_(DERIVED_WARNINGS) & row.exists()))
+    end = f"{facts.year}-12"
+    warnings, derived, in_months = _derived(conn, lambda staged: (staged.c.period >= start, staged.c.period <= end))
+    conn.execute(delete(warnings).where(derived & in_months))
     return bulk_insert(conn, warnings, derived_warnings(facts.monthly, start))
 
 
