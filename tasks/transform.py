@@ -136,24 +136,36 @@ def zone_lookup(zones: pd.DataFrame) -> tuple[set[str], dict[str, str], dict[str
 
 def as_of(frame: pd.DataFrame, key: str, when: str, versions: pd.DataFrame, fields: list[str],
           fallback_first: bool = True) -> pd.DataFrame:
-    """Attach `fields` of the version of `key` valid on `when` (before the first: the first)."""
+    """Attach `fields` of the version of `key` valid on `when` (before the first, or where that
+    version leaves a field blank: the first version's)."""
     if frame.empty:
         return frame.assign(**{f: pd.Series(dtype=object) for f in fields})
-    # Only the key and the date travel through the sorts and the merge; the fields come back in row order.
-    probe = pd.DataFrame({key: frame[key].to_numpy(), "_order": np.arange(len(frame)),
-                          "_when": pd.to_datetime(frame[when]).astype("datetime64[ns]").to_numpy()})
-    right = versions[[key, "valid_from", *fields]].sort_values("valid_from")
-    right = right.assign(valid_from=right["valid_from"].astype("datetime64[ns]"))
-    found = pd.merge_asof(probe.sort_values("_when"), right, left_on="_when", right_on="valid_from",
-                          by=key, direction="backward").sort_values("_order")
-    if fallback_first:
-        first = versions.sort_values("valid_from").drop_duplicates(key)[[key, *fields]].set_index(key)
-        for f in fields:
-            found[f] = found[f].fillna(found[key].map(first[f]))
+    ordered = versions.sort_values([key, "valid_from"], kind="stable").reset_index(drop=True)
+    found, first = _version_at(frame[key], pd.to_datetime(frame[when]), ordered, key)
     out = frame.reset_index(drop=True)
     for f in fields:
-        out[f] = found[f].array
+        values = ordered[f].array.take(found, allow_fill=True)
+        if fallback_first:
+            values = pd.Series(values).fillna(pd.Series(ordered[f].array.take(first, allow_fill=True))).array
+        out[f] = values
     return out
+
+
+def _version_at(keys: pd.Series, when: pd.Series, ordered: pd.DataFrame, key: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the position in `ordered` (versions sorted by key, valid_from) of the key's last
+    version from on or before `when`, and of its first version; -1 where there is none. One binary
+    search over (key code, time rank) pairs instead of sorting the rows into a merge."""
+    version_codes, known = pd.factorize(ordered[key])          # non-decreasing: the versions are sorted by key
+    codes = known.get_indexer(keys)
+    starts = pd.to_datetime(ordered["valid_from"]).to_numpy("datetime64[ns]").view(np.int64)
+    times = when.to_numpy("datetime64[ns]").view(np.int64)    # NaT is the smallest: before every version
+    _, ranks = np.unique(np.concatenate([starts, times]), return_inverse=True)
+    width = ranks.max() + 1
+    pairs = version_codes * width + ranks[:len(starts)]
+    at = np.searchsorted(pairs, codes * width + ranks[len(starts):], side="right") - 1
+    found = np.where((codes >= 0) & (at >= 0) & (version_codes[np.maximum(at, 0)] == codes), at, -1)
+    first = np.where(codes >= 0, np.searchsorted(version_codes, codes, side="left"), -1)
+    return found, first
 
 
 # --- one year's facts ------------------------------------------------------------------------

@@ -1,0 +1,58 @@
+"""Facts helpers against plain loops over the same rows."""
+
+import random
+
+import pandas as pd
+
+from tasks.transform import as_of, current_versions
+
+
+def _versions(rng: random.Random) -> pd.DataFrame:
+    rows = []
+    for t in range(30):
+        days = sorted(rng.sample(range(0, 900), rng.choice([1, 1, 2, 3])))
+        for d in days:
+            rows.append({"tax_code": f"T{t:02d}", "valid_from": pd.Timestamp("2021-01-01") + pd.Timedelta(days=d),
+                         "zone_code": rng.choice(["QC", "DT", None]), "status": rng.choice(["hoạt động", "giải thể"])})
+    return pd.DataFrame(rows).sample(frac=1, random_state=rng.randrange(1000)).reset_index(drop=True)
+
+
+def _by_hand(probes: pd.DataFrame, versions: pd.DataFrame, field: str, fallback_first: bool) -> list:
+    out = []
+    for tax, when in zip(probes["tax_code"], probes["when"]):
+        mine = sorted((v for v in versions.to_dict("records") if v["tax_code"] == tax), key=lambda v: v["valid_from"])
+        valid = [v for v in mine if pd.notna(when) and v["valid_from"] <= when]
+        value = valid[-1][field] if valid else None
+        if fallback_first and mine and pd.isna(value):
+            value = mine[0][field]
+        out.append(None if pd.isna(value) else value)
+    return out
+
+
+def test_as_of_picks_the_version_valid_on_the_day_as_a_plain_loop_does():
+    for seed in range(4):
+        rng = random.Random(seed)
+        versions = _versions(rng)
+        probes = pd.DataFrame({
+            "tax_code": [f"T{rng.randrange(33):02d}" for _ in range(400)],      # T30..T32 are not in the roster
+            "when": [pd.NaT if rng.random() < 0.02 else pd.Timestamp("2020-12-01") + pd.Timedelta(days=rng.randrange(1000))
+                     for _ in range(400)]})
+        for fallback in (True, False):
+            got = as_of(probes, "tax_code", "when", versions, ["zone_code", "status"], fallback_first=fallback)
+            for field in ("zone_code", "status"):
+                expected = _by_hand(probes, versions, field, fallback)
+                assert [None if pd.isna(v) else v for v in got[field]] == expected, (seed, fallback, field)
+
+
+def test_current_versions_keep_the_latest_submission_and_the_first_time_seen():
+    rng = random.Random(7)
+    rows = [{"tax_code": f"T{rng.randrange(5)}", "period": f"2023-0{rng.randrange(1, 4)}",
+             "submitted_at": pd.Timestamp("2023-05-01") + pd.Timedelta(hours=rng.randrange(6)),
+             "file_id": rng.randrange(1, 4), "row_number": rng.randrange(2, 50), "value": i} for i in range(120)]
+    frame = pd.DataFrame(rows)
+    got = current_versions(frame, ("tax_code", "period")).set_index(["tax_code", "period"])
+    for (tax, period), group in frame.groupby(["tax_code", "period"]):
+        latest = max(group.to_dict("records"), key=lambda r: (r["submitted_at"], r["file_id"], r["row_number"]))
+        assert got.loc[(tax, period), "value"] == latest["value"]
+        assert got.loc[(tax, period), "first_submitted_at"] == group["submitted_at"].min()
+    assert len(got) == frame.groupby(["tax_code", "period"]).ngroups
