@@ -21,9 +21,9 @@ def build(facts) -> pd.DataFrame:
         months = facts.plan.months(phase)
         phase_rows = counts[counts["phase"] == phase].set_index("tax_code") if not counts.empty else pd.DataFrame()
         codes = sorted(set(sums.keys_with(FIGURES, months)) | set(phase_rows.index.tolist()))
-        frame = pd.DataFrame({"tax_code": codes, "phase": phase})
+        frame, at = pd.DataFrame({"tax_code": codes, "phase": phase}), sums.positions(codes)
         for fig in FIGURES:
-            amounts = sums.total(fig, months, codes)
+            amounts = sums.total(fig, months, at)
             frame[fig] = amounts if fig in COUNTED else exact_series(amounts, fig).array
         reports = phase_rows.reindex(index=codes, fill_value=0) if len(phase_rows) else None
         for src, dst in (("expected", "reports_expected"), ("received", "reports_received"), ("on_time", "reports_on_time")):

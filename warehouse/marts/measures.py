@@ -98,22 +98,24 @@ class MonthSums:
     amounts: np.ndarray        # int64 [key, indicator, month - 1]
     present: np.ndarray        # bool, same shape: some source row counted there
 
-    def total(self, indicator: str, months, keys=None) -> np.ndarray:
-        """Per key (all, or `keys` in that order, 0 for a key without rows): the indicator over `months`."""
+    def total(self, indicator: str, months, at: np.ndarray | None = None) -> np.ndarray:
+        """Per key (all, or those at the positions `at` from `positions`; 0 at -1): the indicator over `months`."""
         if indicator not in self.indicators:
-            return np.zeros(len(self.keys) if keys is None else len(keys), dtype=np.int64)
+            return np.zeros(len(self.keys) if at is None else len(at), dtype=np.int64)
         sums = self.amounts[:, self.indicators.get_loc(indicator), [m - 1 for m in months]].sum(axis=1)
-        return sums if keys is None else self._align(sums, keys)
+        if at is None:
+            return sums
+        return np.where(at >= 0, sums[np.maximum(at, 0)], 0) if len(sums) else np.zeros(len(at), dtype=np.int64)
+
+    def positions(self, keys) -> np.ndarray:
+        """Where each of `keys` is among this table's keys (-1: no rows), for `total`."""
+        return self.keys.get_indexer(keys)
 
     def keys_with(self, indicators, months) -> list:
         """Keys with some row of these indicators in these months."""
         columns = [self.indicators.get_loc(i) for i in indicators if i in self.indicators]
         seen = self.present[:, columns][:, :, [m - 1 for m in months]].any(axis=(1, 2))
         return self.keys[seen].tolist()
-
-    def _align(self, values: np.ndarray, keys) -> np.ndarray:
-        at = self.keys.get_indexer(keys)
-        return np.where(at >= 0, values[np.maximum(at, 0)], 0) if len(values) else np.zeros(len(at), dtype=np.int64)
 
 
 def month_sums(facts: YearFacts, by: str | None = None) -> MonthSums:

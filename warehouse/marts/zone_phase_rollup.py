@@ -23,7 +23,8 @@ def build(facts) -> pd.DataFrame:
     rows = []
     for phase in facts.plan.phases:
         months = facts.plan.months(phase)
-        totals = {i: sums.total(i, months, zones["zone_code"].tolist()).tolist() for i in ZONED}
+        at = sums.positions(zones["zone_code"].tolist())
+        totals = {i: sums.total(i, months, at).tolist() for i in ZONED}
         for z, zone in enumerate(zones.itertuples()):
             for indicator in ZONED:
                 amount = totals[indicator][z]
