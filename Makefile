@@ -36,7 +36,7 @@ bench: install
 	$(BIN)/python bench/run.py --rows $(ROWS) --repeat $(REPEAT)
 
 bench-small: install
-	$(BIN)/python bench/run.py --rows 100000 --enterprises 3000 --to-sql-rows 10000
+	$(BIN)/python bench/run.py --rows 100000 --enterprises 3000 --to-sql-rows 4000
 
 suites: install
 	$(BIN)/python -m tasks.suites
