@@ -22,9 +22,13 @@ import io
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -55,8 +59,8 @@ def generate(out: Path, enterprises: int) -> str:
 
 
 def empty_warehouses(out: Path) -> None:
-    """No SQLite warehouse, archive or Prefect state left from an earlier run (PostgreSQL: pg_database)."""
-    for stale in ("archive-SQLite", "archive-PostgreSQL", "prefect", "bench.db", "bench.db-wal", "bench.db-shm"):
+    """No SQLite warehouse or archive left from an earlier run (PostgreSQL: pg_database)."""
+    for stale in ("archive-SQLite", "archive-PostgreSQL", "bench.db", "bench.db-wal", "bench.db-shm"):
         path = out / stale
         shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
 
@@ -141,10 +145,45 @@ def to_sql_rates(url: str, table, rows: int) -> dict[str, float]:
 
 # --- the pipeline ----------------------------------------------------------------------------------
 
-def run_child(landing: Path, targets: dict[str, Path], extra: Path) -> dict:
+@contextmanager
+def prefect_server():
+    """A Prefect API server, with a home of its own, for the child's flow runs. Started first, it
+    boots while the landing set is generated and the floor measured, not inside the first run's
+    call (the temporary server Prefect would start there takes 8-9 s)."""
+    home = Path(tempfile.mkdtemp(prefix="thidua-bench-prefect-"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_LOGGING_LEVEL": "WARNING"}
+    server = subprocess.Popen([str(REPO / ".venv/bin/prefect"), "server", "start", "--host", "127.0.0.1",
+                               "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield {"PREFECT_HOME": str(home), "PREFECT_API_URL": f"http://127.0.0.1:{port}/api"}
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def wait_until_up(api_url: str, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(f"{api_url}/health", timeout=5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the bench's Prefect server at {api_url} did not come up in {seconds:g} s")
+            time.sleep(0.5)
+
+
+def run_child(landing: Path, targets: dict[str, Path], extra: Path, prefect: dict[str, str]) -> dict:
     """Full and incremental runs for every warehouse (url -> its archive), in one child process."""
-    env = {**os.environ, "THIDUA_PII_KEY": "bench", "PREFECT_HOME": str(extra.parent / "prefect"),
-           "PREFECT_LOGGING_LEVEL": "WARNING"}
+    wait_until_up(prefect["PREFECT_API_URL"])
+    env = {**os.environ, **prefect, "THIDUA_PII_KEY": "bench", "PREFECT_LOGGING_LEVEL": "WARNING"}
     out = subprocess.run([str(REPO / ".venv/bin/python"), str(REPO / "bench/child.py"), str(landing), AS_OF,
                           str(extra), *(f"{url}={archive}" for url, archive in targets.items())],
                          env=env, capture_output=True, text=True, cwd=REPO)
@@ -222,7 +261,12 @@ def main() -> None:
     started = time.perf_counter()
     enterprises = args.enterprises or max(500, args.rows // 36)
     out = args.out.resolve()
+    with prefect_server() as prefect:
+        measure(args, out, enterprises, prefect)
+    print(f"\nbench finished in {time.perf_counter() - started:.0f} s")
 
+
+def measure(args, out: Path, enterprises: int, prefect: dict[str, str]) -> None:
     print(f"generating {enterprises:,} enterprises x 36 months ...", flush=True)
     print(f"  {generate(out, enterprises)}", flush=True)
     targets = [("SQLite", f"sqlite:///{out / 'bench.db'}")]
@@ -244,13 +288,13 @@ def main() -> None:
         if attempt:               # every repeat starts from empty warehouses
             empty_warehouses(out)
             targets = [(label, pg_database("thidua_bench") if label == "PostgreSQL" else url) for label, url in targets]
-        runs.append(run_child(out / "landing", {url: out / f"archive-{label}" for label, url in targets}, out / "extra"))
+        runs.append(run_child(out / "landing", {url: out / f"archive-{label}" for label, url in targets}, out / "extra",
+                              prefect))
         for label, url in targets:         # the step rows of each repeat, before the next empties it
             runs[-1][url]["full"]["steps"] = steps(url, runs[-1][url]["full"]["run_id"])
     for label, url in targets:
         full, incremental, spread = fastest(runs, url)
         report(label, floors[label], full, incremental, rows, to_sql[label], spread)
-    print(f"\nbench finished in {time.perf_counter() - started:.0f} s")
 
 
 if __name__ == "__main__":
