@@ -156,7 +156,9 @@ def _copy_now(driver, statement: str, data: pa.Table) -> None:
 # connection (a statement, a COPY, a read, commit, rollback) first waits for it and re-raises its
 # error, so statements keep their order and a failed COPY fails the run.
 
-_copier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="thidua-copy")
+# At most one COPY per connection is in flight (the next one waits for it), so statements keep
+# their order; a few threads keep one connection's COPY from queueing behind another's.
+_copier = ThreadPoolExecutor(max_workers=4, thread_name_prefix="thidua-copy")
 _pending_copies: dict[int, Future] = {}          # id(driver connection) -> its COPY in flight
 
 
