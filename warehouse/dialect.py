@@ -138,9 +138,10 @@ def _copy(conn: Connection, table: Table, data: pa.Table) -> None:
     The COPY runs in the background (see below); the caller goes on at once."""
     names = ", ".join(f'"{c}"' for c in data.column_names)
     target = f'"{table.schema}"."{table.name}"' if table.schema else f'"{table.name}"'
+    statement = f"COPY {target} ({names}) FROM STDIN WITH (FORMAT csv)"
     driver = conn.connection.driver_connection
     wait_for_copy(driver)
-    _pending_copies[id(driver)] = _copier.submit(_copy_now, driver, f"COPY {target} ({names}) FROM STDIN WITH (FORMAT csv)", data)
+    _pending_copies[id(driver)] = _copier.submit(_copy_now, driver, statement, data)
 
 
 def _copy_now(driver, statement: str, data: pa.Table) -> None:
@@ -154,10 +155,9 @@ def _copy_now(driver, statement: str, data: pa.Table) -> None:
 # PostgreSQL parses and stores a COPY on a core of its own while the run's Python goes on with
 # the next mart or batch. The COPY stays inside the run's transaction: any later use of the
 # connection (a statement, a COPY, a read, commit, rollback) first waits for it and re-raises its
-# error, so statements keep their order and a failed COPY fails the run.
+# error, so statements keep their order and a failed COPY fails the run. At most one COPY per
+# connection is in flight; a few threads keep one connection's COPY from queueing behind another's.
 
-# At most one COPY per connection is in flight (the next one waits for it), so statements keep
-# their order; a few threads keep one connection's COPY from queueing behind another's.
 _copier = ThreadPoolExecutor(max_workers=4, thread_name_prefix="thidua-copy")
 _pending_copies: dict[int, Future] = {}          # id(driver connection) -> its COPY in flight
 
