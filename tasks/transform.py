@@ -34,8 +34,8 @@ def current_versions(frame: pd.DataFrame, key: tuple[str, ...]) -> pd.DataFrame:
         return frame
     codes = np.zeros(len(frame), dtype=np.int64)
     for column in key:
-        part, values = pd.factorize(frame[column])
-        codes = codes * (len(values) + 1) + part
+        part, values = pd.factorize(frame[column])           # a blank key is -1, so +1
+        codes = codes * (len(values) + 1) + part + 1
     codes, groups = pd.factorize(codes)
     stamps = frame["submitted_at"].to_numpy("datetime64[us]")
     when = np.where(np.isnat(stamps), NEVER, stamps.view(np.int64))      # unknown sorts last, as in pandas
