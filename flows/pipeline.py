@@ -274,16 +274,15 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
         summary.files_seen, summary.files_new = len(found), len(new)
         years: set[int] | None = set()
         changed: set[str] = set()
-        contexts: list[Context] = []      # the roster and zones as validation sees them, until they move
+        context: Context | None = None      # the roster and zones as validation sees them, until they move
 
         def validate(form: str, ids: list[int], raw=None, archive_=None, first_seen=None) -> None:
-            nonlocal years
-            if not contexts:
-                contexts.append(_context(conn, as_of))
-            touched = step(f"validate:{form}", validate_and_load, conn, form, ids, run_id, contexts[0], summary,
+            nonlocal years, context
+            context = context or _context(conn, as_of)
+            touched = step(f"validate:{form}", validate_and_load, conn, form, ids, run_id, context, summary,
                            archive_, raw, first_seen)
             if form in REFERENCE_FORMS:
-                contexts.clear()
+                context = None
             changed.add(form)
             years = None if years is None or touched is None else years | touched
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete, select
 
-from tasks.transform import (OUTLIER_COLUMNS, PRIOR_YEAR_COLUMNS, YearFacts, data_years, roster_versions, year_facts,
-                             zone_versions)
+from tasks.transform import (OUTLIER_COLUMNS, PRIOR_YEAR_COLUMNS, YearFacts, data_years, period_parts, roster_versions,
+                             year_facts, zone_versions)
 from warehouse.dialect import bulk_insert
 from warehouse.marts import MARTS
 from warehouse.marts.award_quota import build_from
@@ -19,7 +19,8 @@ ALL_MONTHS = "0000-01"     # warnings_since for a refresh of every month
 
 
 def _month_index(period: pd.Series) -> pd.Series:
-    return period.str[:4].astype(int) * 12 + period.str[5:7].astype(int) - 1
+    parts = period_parts(period)
+    return parts["year"] * 12 + parts["month"] - 1
 
 
 def trailing_median(wide: np.ndarray) -> np.ndarray:

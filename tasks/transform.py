@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, and_, select
 
-from tasks.coerce import fold, local_deadline
+from tasks.coerce import fold, local_deadline, month_end
 from tasks.forms import FORM_ORDER, FORMS
 from tasks.plan import Plan, load_plan, load_zones
 from warehouse.dialect import read_frame, read_table
@@ -213,13 +213,13 @@ PRIOR_YEAR_COLUMNS = ["tax_code", "period", "year", "month", *OUTLIER_COLUMNS]
 
 
 def monthly_of_year(conn: Connection, year: int, roster: pd.DataFrame) -> pd.DataFrame:
-    """A year's current monthly reports with month, zone (as on the month's last day) and lateness."""
+    """A year's current monthly reports with month, zone (as on the month's last day) and lateness
+    (the first accepted version came after the 10th of the next month)."""
     frame = _reports_of_year(conn, year, MONTHLY_FIGURES)
     if frame.empty:
         return frame.assign(zone_code=None, late=None)
-    frame["month_end"] = pd.DatetimeIndex([pd.Timestamp(p + "-01") + pd.offsets.MonthEnd(0)
-                                           for p in frame["period"].unique()])[pd.factorize(frame["period"])[0]]
-    frame["late"] = first_version_late(frame)
+    parts = period_parts(frame["period"])
+    frame["month_end"], frame["late"] = parts["month_end"], frame["first_submitted_at"] > parts["deadline"]
     return as_of(frame, "tax_code", "month_end", roster, ["zone_code"])
 
 
@@ -231,16 +231,19 @@ def prior_year(conn: Connection, year: int) -> pd.DataFrame:
 def _reports_of_year(conn: Connection, year: int, figures: tuple[str, ...]) -> pd.DataFrame:
     frame = load_current(conn, "monthly_report",
                          lambda c: and_(c.period >= f"{year}-01", c.period <= f"{year}-12"), figures)
-    codes, periods = pd.factorize(frame["period"])          # a few dozen months: work per month, then take
-    frame["year"] = np.array([int(p[:4]) for p in periods], dtype=int)[codes]
-    frame["month"] = np.array([int(p[5:7]) for p in periods], dtype=int)[codes]
+    parts = period_parts(frame["period"])
+    frame["year"], frame["month"] = parts["year"], parts["month"]
     return frame
 
 
-def first_version_late(reports: pd.DataFrame) -> pd.Series:
-    """Whether each current report's first accepted version came after the 10th of the next month."""
-    deadlines = {p: local_deadline(p) for p in reports["period"].unique()}
-    return pd.to_datetime(reports["first_submitted_at"]) > pd.to_datetime(reports["period"].map(deadlines))
+def period_parts(period: pd.Series) -> pd.DataFrame:
+    """Year, month, last day and report deadline of YYYY-MM periods, worked out once per distinct
+    period (a year of reports has twelve) and spread over the rows."""
+    codes, distinct = pd.factorize(period)
+    parts = pd.DataFrame({"year": [int(p[:4]) for p in distinct], "month": [int(p[5:7]) for p in distinct],
+                          "month_end": pd.to_datetime([month_end(p) for p in distinct]),
+                          "deadline": pd.to_datetime([local_deadline(p) for p in distinct])})
+    return parts.astype({"year": "int64", "month": "int64"}).take(codes).set_axis(period.index)
 
 
 def _in_year(column: str, year: int):
