@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete, select
 
+from tasks.snapshot import Snapshots, drop_other_years, month_prints
 from tasks.transform import (OUTLIER_COLUMNS, PRIOR_YEAR_COLUMNS, YearFacts, data_years, period_parts, roster_versions,
                              year_facts, zone_versions)
 from warehouse.dialect import bulk_insert
@@ -130,20 +131,26 @@ def refresh_year(conn: Connection, facts: YearFacts) -> dict[str, int]:
 
 def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_since: str | None = None) -> list[int]:
     """Rebuild the given years (default: every year with data) and the whole-warehouse marts; with
-    `warnings_since` (YYYY-MM, or ALL_MONTHS) also the derived warnings of those years from that month on."""
-    all_years = data_years(conn)
+    `warnings_since` (YYYY-MM, or ALL_MONTHS) also the derived warnings of those years from that month on.
+
+    `warnings_since` is also the earliest month whose monthly reports changed (None: none did):
+    the yearly facts stored by an earlier run are reused for the months before it (snapshot.py)."""
+    prints = month_prints(conn)
+    all_years = data_years(conn, {int(period[:4]) for period in prints})
     years = all_years if years is None else sorted(set(years) & set(all_years))
     _drop_vanished_years(conn, all_years)
     if warnings_since:
         _drop_orphan_warnings(conn)
     roster, zones = roster_versions(conn), zone_versions(conn)
+    snapshots = Snapshots(conn, warnings_since, prints)
     kept: tuple[int, pd.DataFrame] | None = None      # the last year's reports serve the next year
     for year in years:
-        facts = year_facts(conn, year, roster, zones, kept[1] if kept and kept[0] == year - 1 else None)
+        facts = year_facts(conn, year, roster, zones, kept[1] if kept and kept[0] == year - 1 else None, snapshots)
+        snapshots.save(year, facts.reports)
         refresh_year(conn, facts)
         if warnings_since and warnings_since <= f"{year}-12":
             replace_warnings(conn, facts, max(warnings_since, f"{year}-01"))
-        kept = (year, facts.monthly.loc[facts.monthly["year"] == year, PRIOR_YEAR_COLUMNS])
+        kept = (year, facts.reports[PRIOR_YEAR_COLUMNS])
     for name, mart in MARTS.items():
         if not mart.per_year:
             target = table(conn.dialect.name, "mart", name)
@@ -153,6 +160,12 @@ def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_sin
 
 
 def _drop_vanished_years(conn: Connection, years: list[int]) -> None:
+    """Marts of years that no staged row falls in any more. Every refreshed year has its three
+    award_quota rows, so that small mart tells whether any year vanished."""
+    quota = table(conn.dialect.name, "mart", "award_quota")
+    if not set(conn.execute(select(quota.c.year).distinct()).scalars()) - set(years):
+        return
+    drop_other_years(conn, years)
     for name, mart in MARTS.items():
         if mart.per_year:
             target = table(conn.dialect.name, "mart", name)

@@ -12,7 +12,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, and_, false, select
 
 from tasks.coerce import fold, local_deadline, month_end
 from tasks.forms import FORM_ORDER, FORMS
@@ -37,9 +37,8 @@ def current_versions(frame: pd.DataFrame, key: tuple[str, ...]) -> pd.DataFrame:
         part, values = pd.factorize(frame[column])           # a blank key is -1, so +1
         codes = codes * (len(values) + 1) + part + 1
     codes, groups = pd.factorize(codes)
-    stamps = frame["submitted_at"].to_numpy("datetime64[us]")
-    when = np.where(np.isnat(stamps), NEVER, stamps.view(np.int64))      # unknown sorts last, as in pandas
-    order = np.lexsort((frame["row_number"].to_numpy(), frame["file_id"].to_numpy(), when))
+    when = _stamps(frame["submitted_at"])
+    order = _version_order(frame, when)
     last = np.empty(len(groups), dtype=np.int64)
     last[codes[order]] = np.arange(len(order))          # later positions overwrite earlier ones
     pick = order[np.sort(last)]
@@ -49,6 +48,24 @@ def current_versions(frame: pd.DataFrame, key: tuple[str, ...]) -> pd.DataFrame:
     first = first[codes[pick]]
     current["first_submitted_at"] = np.where(first == NEVER, np.datetime64("NaT"), first.astype("datetime64[us]"))
     return current
+
+
+def _stamps(submitted_at: pd.Series) -> np.ndarray:
+    stamps = submitted_at.to_numpy("datetime64[us]")
+    return np.where(np.isnat(stamps), NEVER, stamps.view(np.int64))      # unknown sorts last, as in pandas
+
+
+def _version_order(frame: pd.DataFrame, when: np.ndarray) -> np.ndarray:
+    return np.lexsort((frame["row_number"].to_numpy(), frame["file_id"].to_numpy(), when))
+
+
+def in_version_order(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Current versions from several reads, together in `current_versions`' order."""
+    frames = [f for f in frames if f is not None and not f.empty] or frames[-1:]
+    if len(frames) == 1:
+        return frames[0]
+    frame = pd.concat(frames, ignore_index=True)
+    return frame.take(_version_order(frame, _stamps(frame["submitted_at"]))).reset_index(drop=True)
 
 
 def load_current(conn: Connection, form: str, where=None, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
@@ -177,6 +194,8 @@ class YearFacts:
     roster: pd.DataFrame          # every roster version, with valid_to
     zones: pd.DataFrame           # every zone version, with valid_to
     monthly: pd.DataFrame         # current reports of the year (+ month, zone_code, late) and PRIOR_YEAR_COLUMNS of year-1
+    reports: pd.DataFrame         # the year's part of `monthly` as built (what snapshot.py stores)
+    prior: pd.DataFrame           # the year before's part of `monthly` (PRIOR_YEAR_COLUMNS)
     operating: pd.DataFrame       # tax_code x month of the year with the roster version then
     investment: pd.DataFrame
     land: pd.DataFrame
@@ -212,25 +231,33 @@ MONTHLY_FIGURES = ("workers_hired", "si_arrears", *OUTLIER_COLUMNS)
 PRIOR_YEAR_COLUMNS = ["tax_code", "period", "year", "month", *OUTLIER_COLUMNS]
 
 
-def monthly_of_year(conn: Connection, year: int, roster: pd.DataFrame) -> pd.DataFrame:
+def monthly_of_year(conn: Connection, year: int, roster: pd.DataFrame, stored: pd.DataFrame | None = None,
+                    start: str | None = None) -> pd.DataFrame:
     """A year's current monthly reports with month, zone (as on the month's last day) and lateness
-    (the first accepted version came after the 10th of the next month)."""
-    frame = _reports_of_year(conn, year, MONTHLY_FIGURES)
+    (the first accepted version came after the 10th of the next month): the months from `start`
+    on built from staging, those before taken from `stored` (snapshot.py)."""
+    frame = _reports_of_year(conn, year, MONTHLY_FIGURES, start)
     if frame.empty:
-        return frame.assign(zone_code=None, late=None)
-    parts = period_parts(frame["period"])
-    frame["month_end"], frame["late"] = parts["month_end"], frame["first_submitted_at"] > parts["deadline"]
-    return as_of(frame, "tax_code", "month_end", roster, ["zone_code"])
+        frame = frame.assign(zone_code=None, late=None)
+    else:
+        parts = period_parts(frame["period"])
+        frame["month_end"], frame["late"] = parts["month_end"], frame["first_submitted_at"] > parts["deadline"]
+        frame = as_of(frame, "tax_code", "month_end", roster, ["zone_code"])
+    return in_version_order([stored, frame])
 
 
-def prior_year(conn: Connection, year: int) -> pd.DataFrame:
-    """A year's current reports as the next year reads them (PRIOR_YEAR_COLUMNS)."""
-    return _reports_of_year(conn, year, OUTLIER_COLUMNS)[PRIOR_YEAR_COLUMNS]
+def prior_year(conn: Connection, year: int, stored: pd.DataFrame | None = None, start: str | None = None) -> pd.DataFrame:
+    """A year's current reports as the next year reads them (PRIOR_YEAR_COLUMNS), months before
+    `start` taken from `stored`."""
+    fresh = _reports_of_year(conn, year, OUTLIER_COLUMNS, start)
+    return in_version_order([None if stored is None else stored[fresh.columns], fresh])[PRIOR_YEAR_COLUMNS]
 
 
-def _reports_of_year(conn: Connection, year: int, figures: tuple[str, ...]) -> pd.DataFrame:
-    frame = load_current(conn, "monthly_report",
-                         lambda c: and_(c.period >= f"{year}-01", c.period <= f"{year}-12"), figures)
+def _reports_of_year(conn: Connection, year: int, figures: tuple[str, ...], start: str | None = None) -> pd.DataFrame:
+    start, end = start or f"{year}-01", f"{year}-12"
+    # nothing to read when every month is reused: WHERE false, which PostgreSQL answers without a scan
+    frame = load_current(conn, "monthly_report", lambda c: and_(c.period >= start, c.period <= end) if start <= end
+                         else false(), figures)
     parts = period_parts(frame["period"])
     frame["year"], frame["month"] = parts["year"], parts["month"]
     return frame
@@ -258,11 +285,15 @@ def _dated(frame: pd.DataFrame, column: str) -> pd.DataFrame:
 
 
 def year_facts(conn: Connection, year: int, roster: pd.DataFrame, zones: pd.DataFrame,
-               last_year_monthly: pd.DataFrame | None = None) -> YearFacts:
-    """One year's facts; the year before's reports (PRIOR_YEAR_COLUMNS) are read unless given."""
+               last_year_monthly: pd.DataFrame | None = None, snapshots=None) -> YearFacts:
+    """One year's facts; the year before's reports (PRIOR_YEAR_COLUMNS) are read unless given.
+    With `snapshots` (snapshot.Snapshots), months stored by an earlier run are reused where still valid."""
+    def reusable(y: int) -> tuple[pd.DataFrame | None, str | None]:
+        return snapshots.reusable(y) if snapshots is not None else (None, None)
+
     if last_year_monthly is None:
-        last_year_monthly = prior_year(conn, year - 1)
-    this_year = monthly_of_year(conn, year, roster)
+        last_year_monthly = prior_year(conn, year - 1, *reusable(year - 1))
+    this_year = monthly_of_year(conn, year, roster, *reusable(year))
     parts = [f for f in (last_year_monthly, this_year) if not f.empty] or [this_year]
     columns = list(dict.fromkeys([*this_year.columns, *last_year_monthly.columns]))
     monthly = pd.concat(parts, ignore_index=True).reindex(columns=columns)   # every column, also in a year without reports
@@ -271,7 +302,7 @@ def year_facts(conn: Connection, year: int, roster: pd.DataFrame, zones: pd.Data
     nominations = load_current(conn, "nominations", lambda c: c.year.in_([year, year - 1]))
     return YearFacts(
         year=year, plan=load_plan(year), roster=roster, zones=zones,
-        monthly=monthly,
+        monthly=monthly, reports=this_year, prior=last_year_monthly,
         operating=_operating(roster, year),
         investment=_dated(load_current(conn, "investment", _in_year("decision_date", year)), "decision_date"),
         land=load_current(conn, "land_clearance", lambda c: and_(c.period >= f"{year}-01", c.period <= f"{year}-12"))
@@ -283,11 +314,12 @@ def year_facts(conn: Connection, year: int, roster: pd.DataFrame, zones: pd.Data
     )
 
 
-def data_years(conn: Connection) -> list[int]:
-    """Every year that some staged row falls in (distinct values only, never whole tables)."""
-    years: set[int] = set()
+def data_years(conn: Connection, monthly_years: set[int]) -> list[int]:
+    """Every year that some staged row falls in (distinct values only, never whole tables); the
+    monthly reports' years are given (snapshot.month_prints has them)."""
+    years = set(monthly_years)
     for form in FORM_ORDER:
-        if form == "enterprises":          # the roster has versions, not data of a year
+        if form in ("enterprises", "monthly_report"):          # the roster has versions, not data of a year
             continue
         tab, column = table(conn.dialect.name, "staging", form), FORMS[form].period_column
         values = conn.execute(select(tab.c[column]).where(tab.c[column].is_not(None)).distinct()).scalars()

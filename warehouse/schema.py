@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Float, Index, Integer, MetaData, Numeric,
-                        String, Table, Text, UniqueConstraint)
+from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Float, Index, Integer, LargeBinary, MetaData,
+                        Numeric, String, Table, Text, UniqueConstraint)
 
 from tasks.forms import DATE, DATETIME, FORMS, INTEGER, NUMBER
 
@@ -75,6 +75,21 @@ def _ops(md: MetaData, dialect: str) -> None:
       Column("started_at", DateTime, nullable=False),
       Column("seconds", Float),
       Column("rows_in", BigInteger), Column("rows_out", BigInteger))
+    month_facts(md, dialect)
+
+
+def month_facts(md: MetaData, dialect: str) -> Table:
+    """Each month's monthly-report facts as the last refresh built them (tasks/snapshot.py)."""
+    schema, name = qualified(dialect, "ops", "month_facts")
+    return Table(name, md,
+                 Column("period", String(7), primary_key=True),
+                 Column("version", Integer, nullable=False),         # snapshot.FACTS_VERSION
+                 Column("roster", String(32), nullable=False),       # the roster's fingerprint
+                 # the month's staged rows then: their count, the sums of their file ids and row numbers
+                 Column("rows", BigInteger, nullable=False), Column("file_ids", BigInteger, nullable=False),
+                 Column("row_numbers", BigInteger, nullable=False),
+                 Column("data", LargeBinary, nullable=False),        # Arrow IPC stream, zstd
+                 schema=schema)
 
 
 def _raw_and_staging(md: MetaData, dialect: str) -> None:

@@ -40,9 +40,7 @@ class EnterpriseYear:
 
     def __init__(self, facts):
         self.year, self.plan = facts.year, facts.plan
-        monthly = facts.monthly
-        this = monthly[monthly["year"] == self.year] if not monthly.empty else monthly
-        last = monthly[monthly["year"] == self.year - 1] if not monthly.empty else monthly
+        this, last = facts.reports, facts.prior
         status = monthly_status(facts)
         expected = status[status["expected"]]
         self.figures: dict[str, pd.Series] = {      # each by tax_code; amounts as exact integers

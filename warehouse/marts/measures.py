@@ -68,7 +68,7 @@ def measures(facts: YearFacts) -> pd.DataFrame:
 
 
 def _measures(facts: YearFacts) -> pd.DataFrame:
-    monthly = facts.monthly[facts.monthly["year"] == facts.year] if not facts.monthly.empty else facts.monthly
+    monthly = facts.reports
     parts = []
     if not monthly.empty:
         parts += [_long(monthly, "production", micro(monthly["production_value"])),

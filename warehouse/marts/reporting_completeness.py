@@ -19,8 +19,8 @@ def monthly_status(facts) -> pd.DataFrame:
 def _monthly_status(facts) -> pd.DataFrame:
     grid = facts.operating.copy()
     grid["expected"] = grid["status"] == "hoạt động"
-    reports = facts.monthly[facts.monthly["year"] == facts.year][["tax_code", "month", "late"]] \
-        if not facts.monthly.empty else pd.DataFrame(columns=["tax_code", "month", "late"])
+    reports = facts.reports[["tax_code", "month", "late"]] \
+        if not facts.reports.empty else pd.DataFrame(columns=["tax_code", "month", "late"])
     grid = grid.merge(reports, on=["tax_code", "month"], how="left")
     grid["received"] = grid["expected"] & grid["late"].notna()
     grid["on_time"] = grid["received"] & (grid["late"] == False)  # noqa: E712  (NaN is not on time)

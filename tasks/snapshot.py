@@ -1,0 +1,101 @@
+"""Each month's monthly-report facts (current reports with month, zone and lateness) as the last
+refresh built them, kept in the warehouse (ops.month_facts). A run that adds one month then reads
+and builds only that month from staging, not the whole year and the year before.
+
+A stored month is reused only when all of these hold:
+- the run did not change that month's reports: it comes before the run's earliest changed month;
+- staging still holds the same rows for it: their count, and the sums of their file ids and row numbers;
+- every month before it in its year is reused too (staging is read from one month to December);
+- the roster is the same, since zones are attributed as of each month's end;
+- the code that built it is the same (FACTS_VERSION).
+Stored in the run's transaction, a snapshot never runs ahead of or behind staging.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow as pa
+from sqlalchemy import Connection, delete, func, insert, select
+
+from warehouse.schema import table
+
+FACTS_VERSION = 1       # raise it whenever transform.monthly_of_year's output changes
+NONE_CHANGED = "9999-12"
+
+
+def _prints(staged, group_by=None):
+    """(rows, sum of file ids, sum of row numbers) of staged rows: they change when rows are added or dropped."""
+    return select(*([group_by] if group_by is not None else []), func.count(), func.coalesce(func.sum(staged.c.file_id), 0),
+                  func.coalesce(func.sum(staged.c.row_number), 0))
+
+
+def month_prints(conn: Connection) -> dict[str, tuple[int, int, int]]:
+    """Per period: the staged monthly reports' fingerprint (one scan, which also gives their years)."""
+    staged = table(conn.dialect.name, "staging", "monthly_report")
+    rows = conn.execute(_prints(staged, staged.c.period).where(staged.c.period.is_not(None)).group_by(staged.c.period))
+    return {period: (int(n), int(files), int(numbers)) for period, n, files, numbers in rows}
+
+
+def roster_print(conn: Connection) -> str:
+    """The staged roster's fingerprint (every version: the zones attributed depend on all of them)."""
+    n, files, numbers = conn.execute(_prints(table(conn.dialect.name, "staging", "enterprises"))).one()
+    return f"{n}:{files}:{numbers}"
+
+
+def to_bytes(frame: pd.DataFrame) -> bytes:
+    data = pa.Table.from_pandas(frame, preserve_index=False)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, data.schema, options=pa.ipc.IpcWriteOptions(compression="zstd")) as writer:
+        writer.write_table(data)
+    return sink.getvalue().to_pybytes()
+
+
+def from_bytes(blobs: list[bytes]) -> pd.DataFrame:
+    return pa.concat_tables([pa.ipc.open_stream(b).read_all() for b in blobs]).to_pandas()
+
+
+class Snapshots:
+    """The stored monthly facts of one refresh, checked against staging as it stands now.
+
+    `since`: the run's earliest changed month (YYYY-MM); None when it changed no monthly
+    report, the earliest month there is (refresh.ALL_MONTHS) when nothing stored may be reused."""
+
+    def __init__(self, conn: Connection, since: str | None, prints: dict[str, tuple[int, int, int]]):
+        self.conn, self.until, self.prints = conn, since or NONE_CHANGED, prints      # prints: month_prints
+        self.table = table(conn.dialect.name, "ops", "month_facts")
+        self.roster = roster_print(conn)
+        self.starts: dict[int, str] = {}        # per year: the first month built from staging
+
+    def reusable(self, year: int) -> tuple[pd.DataFrame | None, str]:
+        """The stored rows of the year's leading months that can be reused, and the first month
+        to build from staging (the next year's January when every month is reused)."""
+        first, t = f"{year}-01", self.table
+        stored = {} if self.until <= first else {row.period: row for row in self.conn.execute(
+            select(t).where(t.c.period >= first, t.c.period <= f"{year}-12"))}
+        reused, start = [], f"{year + 1}-01"
+        for period in sorted(set(stored) | {p for p in self.prints if p.startswith(f"{year}-")}):
+            row = stored.get(period)
+            if (period >= self.until or row is None or row.version != FACTS_VERSION or row.roster != self.roster
+                    or (row.rows, row.file_ids, row.row_numbers) != self.prints.get(period)):
+                start = period
+                break
+            reused.append(row.data)
+        start = self.starts[year] = first if not reused else start
+        return (from_bytes(reused) if reused else None), start
+
+    def save(self, year: int, frame: pd.DataFrame) -> None:
+        """The months of the year's facts just built from staging, for the next run."""
+        start, t = self.starts.get(year, f"{year}-01"), self.table
+        self.conn.execute(delete(t).where(t.c.period >= start, t.c.period <= f"{year}-12"))
+        built = frame[frame["period"] >= start] if not frame.empty else frame
+        rows = [{"period": period, "version": FACTS_VERSION, "roster": self.roster,
+                 **dict(zip(("rows", "file_ids", "row_numbers"), self.prints[period])),
+                 "data": to_bytes(part.reset_index(drop=True))}
+                for period, part in built.groupby("period", sort=True)]
+        if rows:
+            self.conn.execute(insert(t), rows)
+
+
+def drop_other_years(conn: Connection, years: list[int]) -> None:
+    t = table(conn.dialect.name, "ops", "month_facts")
+    conn.execute(delete(t).where(func.substr(t.c.period, 1, 4).notin_([str(y) for y in years] or ["-"])))

@@ -1,0 +1,96 @@
+"""The stored monthly facts (tasks/snapshot.py) on the demo warehouses: which months a run may
+reuse, checked against the facts built from staging alone; each test rolls back what it changed."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from sqlalchemy import create_engine, delete, select, text, update
+
+from tasks import snapshot
+from tasks.refresh import refresh_marts
+from tasks.snapshot import Snapshots, from_bytes, month_prints, to_bytes
+from tasks.transform import monthly_of_year, roster_versions
+from warehouse.schema import table
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def conn(demo_warehouse):
+    engine = create_engine(demo_warehouse)
+    with engine.connect() as connection:
+        connection.begin()
+        yield connection
+        connection.rollback()
+    engine.dispose()
+
+
+def _staged_periods(conn, year: int) -> list[str]:
+    staged = table(conn.dialect.name, "staging", "monthly_report")
+    rows = conn.execute(select(staged.c.period).where(staged.c.period.like(f"{year}-%")).distinct())
+    return sorted(rows.scalars())
+
+
+def _reuse(conn, year: int, since: str | None):
+    return Snapshots(conn, since, month_prints(conn)).reusable(year)
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values(["file_id", "row_number"]).reset_index(drop=True)
+
+
+def test_a_full_run_stores_every_staged_month(conn):
+    stored = table(conn.dialect.name, "ops", "month_facts")
+    periods = sorted(conn.execute(select(stored.c.period)).scalars())
+    assert periods == [p for y in (2021, 2022, 2023) for p in _staged_periods(conn, y)]
+
+
+def test_the_months_before_the_change_are_reused_as_staging_would_build_them(conn):
+    reused, start = _reuse(conn, 2023, "2023-12")
+    assert start == "2023-12"
+    assert sorted(reused["period"].unique()) == [p for p in _staged_periods(conn, 2023) if p < "2023-12"]
+    built = monthly_of_year(conn, 2023, roster_versions(conn))
+    expected = built[built["period"] < "2023-12"]
+    pd.testing.assert_frame_equal(_sorted(reused)[expected.columns], _sorted(expected))
+
+
+def test_a_month_whose_staged_rows_changed_is_rebuilt_with_every_month_after_it(conn):
+    staged = table(conn.dialect.name, "staging", "monthly_report")
+    victim = conn.execute(select(staged.c.file_id, staged.c.row_number).where(staged.c.period == "2023-05")).first()
+    conn.execute(delete(staged).where(staged.c.file_id == victim.file_id, staged.c.row_number == victim.row_number))
+    reused, start = _reuse(conn, 2023, None)
+    assert start == "2023-05" and reused["period"].max() == "2023-04"
+    assert _reuse(conn, 2022, None)[1] == "2023-01"         # the year before is untouched: all of it reused
+
+
+@pytest.mark.parametrize("change", ["roster", "version", "every month"])
+def test_nothing_is_reused_after_the_roster_or_the_code_changed_or_when_the_run_says_so(conn, change, monkeypatch):
+    since = None
+    if change == "roster":
+        roster = table(conn.dialect.name, "staging", "enterprises")
+        first = conn.execute(select(roster.c.file_id, roster.c.row_number)).first()
+        conn.execute(delete(roster).where(roster.c.file_id == first.file_id, roster.c.row_number == first.row_number))
+    elif change == "version":
+        monkeypatch.setattr(snapshot, "FACTS_VERSION", snapshot.FACTS_VERSION + 1)
+    else:
+        since = "0000-01"
+    assert _reuse(conn, 2023, since) == (None, "2023-01")
+
+
+def test_an_incremental_refresh_reads_the_stored_months(conn):
+    """Stored January production doubled: a refresh from December on shows it, a full one does not."""
+    stored = table(conn.dialect.name, "ops", "month_facts")
+    data = conn.execute(select(stored.c.data).where(stored.c.period == "2023-01")).scalar_one()
+    january = from_bytes([data])
+    doubled = january.assign(production_value=january["production_value"] * 2)
+    conn.execute(update(stored).where(stored.c.period == "2023-01").values(data=to_bytes(doubled)))
+    progress = "mart.phase_progress" if conn.dialect.name == "postgresql" else "mart_phase_progress"
+    sql = text(f"SELECT actual FROM {progress} WHERE year = 2023 AND phase = 'P1' AND indicator = 'production'")
+    before = float(conn.execute(sql).scalar_one())
+    added = float(january["production_value"].sum()) / 1000            # triệu đồng -> tỷ đồng
+
+    refresh_marts(conn, [2023], "2023-12")
+    assert float(conn.execute(sql).scalar_one()) == pytest.approx(before + added, abs=1e-6)
+    refresh_marts(conn, [2023], "0000-01")
+    assert float(conn.execute(sql).scalar_one()) == pytest.approx(before, abs=1e-6)
