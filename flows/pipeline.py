@@ -15,8 +15,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from prefect import task
+from prefect import Task, task
 from prefect.cache_policies import NONE
+from prefect.utilities.annotations import quote
 from sqlalchemy import Connection, insert, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -173,6 +174,8 @@ class StepClock:
 
     def __call__(self, name: str, fn, *args):
         started, t0 = _now(), time.perf_counter()
+        if isinstance(fn, Task):     # Prefect would walk every argument for futures (the roster's codes, each call)
+            args = tuple(quote(a) for a in args)
         try:
             return fn(*args)
         except Exception as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, insert, select
 
 from tasks.snapshot import Snapshots, drop_other_years, month_prints
 from tasks.transform import (OUTLIER_COLUMNS, PRIOR_YEAR_COLUMNS, YearFacts, data_years, period_parts, roster_versions,
@@ -151,12 +151,21 @@ def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_sin
         if warnings_since and warnings_since <= f"{year}-12":
             replace_warnings(conn, facts, max(warnings_since, f"{year}-01"))
         kept = (year, facts.reports[PRIOR_YEAR_COLUMNS])
+    refresh_whole(conn, roster, zones)
+    return years
+
+
+def refresh_whole(conn: Connection, roster: pd.DataFrame, zones: pd.DataFrame) -> None:
+    """The marts not split by year: the dimensions, rejections and warnings."""
     for name, mart in MARTS.items():
         if not mart.per_year:
             target = table(conn.dialect.name, "mart", name)
             conn.execute(delete(target))
-            bulk_insert(conn, target, mart.build(conn))
-    return years
+            built = mart.build(conn, roster, zones)
+            if isinstance(built, pd.DataFrame):
+                bulk_insert(conn, target, built)
+            else:
+                conn.execute(insert(target).from_select(mart.column_names, built))
 
 
 def _drop_vanished_years(conn: Connection, years: list[int]) -> None:

@@ -29,8 +29,8 @@ class Mart:
     name: str
     comment_vi: str
     columns: tuple[MartColumn, ...]
-    build: Callable | None = None     # facts -> DataFrame with the columns above
-    per_year: bool = True             # refreshed year by year, or whole
+    build: Callable | None = None     # facts -> DataFrame with the columns above; whole marts:
+    per_year: bool = True             # (conn, roster, zones) -> DataFrame, or a SELECT run in the warehouse
 
     @property
     def column_names(self) -> list[str]:

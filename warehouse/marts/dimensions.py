@@ -1,4 +1,5 @@
-"""zones and enterprises: the dimensions with their history, for BI joins and as-of questions."""
+"""zones and enterprises: the dimensions with their history, for BI joins and as-of questions
+(built from the roster and zone versions the refresh has in hand: transform.roster_versions, zone_versions)."""
 
 from __future__ import annotations
 
@@ -20,16 +21,12 @@ def _dates(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def build_zones(conn) -> pd.DataFrame:
-    from tasks.transform import zone_versions
-
-    return _dates(zone_versions(conn))[ZONES.column_names]
+def build_zones(conn, roster: pd.DataFrame, zones: pd.DataFrame) -> pd.DataFrame:
+    return _dates(zones)[ZONES.column_names]
 
 
-def build_enterprises(conn) -> pd.DataFrame:
-    from tasks.transform import roster_versions
-
-    frame = roster_versions(conn).rename(columns={"name": "enterprise_name"})
+def build_enterprises(conn, roster: pd.DataFrame, zones: pd.DataFrame) -> pd.DataFrame:
+    frame = roster.rename(columns={"name": "enterprise_name"})
     return _dates(frame)[ENTERPRISES.column_names] if not frame.empty else pd.DataFrame(columns=ENTERPRISES.column_names)
 
 

@@ -1,14 +1,13 @@
 """rejections and warnings: rows (or whole files) the submitters should look at, with their file.
 
-Both are a staging table joined with the file it came from, sorted by file and row.
+Both are a staging table joined with the file it came from, in order of file and row.
 """
 
 from __future__ import annotations
 
 from functools import partial
 
-import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from warehouse.marts.base import CODE, COUNT, STAMP, TEXT, Mart, cols
 
@@ -16,18 +15,17 @@ C_FILE = ("file", TEXT, "Đường dẫn tệp trong thư mục nhận (landing)
 C_SEEN = ("first_seen_at", STAMP, "Thời điểm tệp được nhận lần đầu (UTC)")
 
 
-def build_from(staged: str, order: str, conn) -> pd.DataFrame:
-    from warehouse.dialect import read_frame
+def build_from(staged: str, order: str, conn, roster=None, zones=None) -> Select:
+    """The SELECT that fills the mart inside the warehouse (INSERT ... SELECT: no rows through Python)."""
     from warehouse.marts import MARTS
     from warehouse.schema import table
 
     dialect = conn.dialect.name
     found, files = table(dialect, "staging", staged), table(dialect, "ops", "files")
-    statement = select(files.c.path.label("file"), found, files.c.first_seen_at) \
+    columns = {"file": files.c.path.label("file"), "first_seen_at": files.c.first_seen_at}
+    statement = select(*(columns.get(c, found.c.get(c)) for c in MARTS[staged].column_names)) \
         .join_from(found, files, found.c.file_id == files.c.file_id)
-    frame = read_frame(conn, statement)
-    frame = frame.sort_values(["file", "row_number", order], na_position="first", kind="stable")
-    return frame[MARTS[staged].column_names]
+    return statement.order_by(files.c.path, found.c.row_number.nulls_first(), found.c[order].nulls_first())
 
 
 MART = Mart(
