@@ -13,6 +13,7 @@ Stored in the run's transaction, a snapshot never runs ahead of or behind stagin
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from sqlalchemy import Connection, delete, func, insert, select
@@ -42,12 +43,20 @@ def roster_print(conn: Connection) -> str:
     return f"{n}:{files}:{numbers}"
 
 
-def to_bytes(frame: pd.DataFrame) -> bytes:
-    data = pa.Table.from_pandas(frame, preserve_index=False)
+def to_bytes(data: pa.Table) -> bytes:
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, data.schema, options=pa.ipc.IpcWriteOptions(compression="zstd")) as writer:
         writer.write_table(data)
     return sink.getvalue().to_pybytes()
+
+
+def month_blobs(frame: pd.DataFrame) -> dict[str, bytes]:
+    """Each period's rows as one blob; the frame goes to Arrow once, and each period is a slice of it."""
+    codes, periods = pd.factorize(frame["period"], sort=True)
+    order = np.argsort(codes, kind="stable")
+    data = pa.Table.from_pandas(frame, preserve_index=False).take(order)
+    bounds = np.searchsorted(codes[order], np.arange(len(periods) + 1))
+    return {p: to_bytes(data.slice(start, end - start)) for p, start, end in zip(periods, bounds[:-1], bounds[1:])}
 
 
 def from_bytes(blobs: list[bytes]) -> pd.DataFrame:
@@ -89,9 +98,8 @@ class Snapshots:
         self.conn.execute(delete(t).where(t.c.period >= start, t.c.period <= f"{year}-12"))
         built = frame[frame["period"] >= start] if not frame.empty else frame
         rows = [{"period": period, "version": FACTS_VERSION, "roster": self.roster,
-                 **dict(zip(("rows", "file_ids", "row_numbers"), self.prints[period])),
-                 "data": to_bytes(part.reset_index(drop=True))}
-                for period, part in built.groupby("period", sort=True)]
+                 **dict(zip(("rows", "file_ids", "row_numbers"), self.prints[period])), "data": data}
+                for period, data in month_blobs(built).items()]
         if rows:
             self.conn.execute(insert(t), rows)
 

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, delete, select, text, update
 
 from tasks import snapshot
 from tasks.refresh import refresh_marts
-from tasks.snapshot import Snapshots, from_bytes, month_prints, to_bytes
+from tasks.snapshot import Snapshots, from_bytes, month_blobs, month_prints
 from tasks.transform import monthly_of_year, roster_versions
 from warehouse.schema import table
 
@@ -84,7 +84,7 @@ def test_an_incremental_refresh_reads_the_stored_months(conn):
     data = conn.execute(select(stored.c.data).where(stored.c.period == "2023-01")).scalar_one()
     january = from_bytes([data])
     doubled = january.assign(production_value=january["production_value"] * 2)
-    conn.execute(update(stored).where(stored.c.period == "2023-01").values(data=to_bytes(doubled)))
+    conn.execute(update(stored).where(stored.c.period == "2023-01").values(data=month_blobs(doubled)["2023-01"]))
     progress = "mart.phase_progress" if conn.dialect.name == "postgresql" else "mart_phase_progress"
     sql = text(f"SELECT actual FROM {progress} WHERE year = 2023 AND phase = 'P1' AND indicator = 'production'")
     before = float(conn.execute(sql).scalar_one())

@@ -152,12 +152,20 @@ def _reasons(passed: np.ndarray, reason, *columns: list) -> list[str | None]:
     return [None if ok else reason(*values) for ok, *values in zip(passed.tolist(), *columns)]
 
 
+def _by_tax(taxes, values: np.ndarray) -> pd.Series:
+    """tax_code -> the exact integer sum of its rows' `values` (integer codes and one scatter-add,
+    not a group-by on text)."""
+    codes, keys = pd.factorize(taxes)
+    sums = np.zeros(len(keys), dtype=np.int64)
+    np.add.at(sums, codes, np.asarray(values, dtype=np.int64))
+    return pd.Series(sums, index=keys)
+
+
 def _month_mask(frame: pd.DataFrame) -> pd.Series:
-    """tax_code -> its rows' months as bits (month m is bit m-1), one group-by for all."""
+    """tax_code -> its rows' months as bits (month m is bit m-1; one row per month and enterprise)."""
     if frame.empty:
         return pd.Series(dtype="int64")
-    bits = np.left_shift(1, frame["month"].to_numpy(dtype=np.int64) - 1)
-    return pd.Series(bits, index=frame["tax_code"].to_numpy()).groupby(level=0).sum()
+    return _by_tax(frame["tax_code"], np.left_shift(1, frame["month"].to_numpy(dtype=np.int64) - 1))
 
 
 def _months(mask: int) -> str:
@@ -173,14 +181,17 @@ def _latest_arrears(this: pd.DataFrame) -> dict[str, pd.Series]:
 
 
 def _growth_base(this: pd.DataFrame, last: pd.DataFrame) -> dict[str, pd.Series]:
-    """Production of the months both years reported, this year and the year before, in micro-units."""
+    """Production of the months both years reported, this year and the year before, in micro-units.
+    A (tax code, month) is one integer per row, so the months in common are one intersect1d."""
     if this.empty or last.empty:
         return {c: pd.Series(dtype="int64") for c in ("now", "before", "common_months")}
-    both = this[["tax_code", "month", "production_value"]].merge(
-        last[["tax_code", "month", "production_value"]], on=["tax_code", "month"], suffixes=("_now", "_before"))
-    both = both.assign(now=micro(both["production_value_now"]), before=micro(both["production_value_before"]))
-    sums = both.groupby("tax_code")[["now", "before"]].sum()
-    return {"now": sums["now"], "before": sums["before"], "common_months": _month_mask(both)}
+    codes, taxes = pd.factorize(pd.concat([this["tax_code"], last["tax_code"]], ignore_index=True))
+    keys = codes * 16 + np.concatenate([this["month"].to_numpy(dtype=np.int64), last["month"].to_numpy(dtype=np.int64)])
+    common, now, before = np.intersect1d(keys[:len(this)], keys[len(this):], assume_unique=True, return_indices=True)
+    tax = taxes.take(common // 16)
+    return {"now": _by_tax(tax, micro(this["production_value"]).to_numpy()[now]),
+            "before": _by_tax(tax, micro(last["production_value"]).to_numpy()[before]),
+            "common_months": _by_tax(tax, np.left_shift(1, common % 16 - 1))}
 
 
 def _flag_initiatives(noms: pd.DataFrame) -> pd.Series:
@@ -198,7 +209,7 @@ def judge(facts) -> "EnterpriseYear":
 def _sum_micro(frame: pd.DataFrame, column: str) -> pd.Series:
     if frame.empty:
         return pd.Series(dtype="int64")
-    return frame.assign(_v=micro(frame[column])).groupby("tax_code")["_v"].sum()
+    return _by_tax(frame["tax_code"], micro(frame[column]).to_numpy())
 
 
 def join_reasons(named: list[tuple[str, Verdict]]) -> str | None:

@@ -125,10 +125,10 @@ def month_sums(facts: YearFacts, by: str | None = None) -> MonthSums:
     if name not in facts.derived:
         data = measures(facts)
         if by is not None:       # rows without a key get code -1 and are left out (numpy, not a frame filter)
-            key_codes, keys = pd.factorize(data[by])
+            key_codes, keys = _codes(facts, by)
         else:
             key_codes, keys = np.zeros(len(data), dtype=np.intp), [None]
-        indicator_codes, indicators = pd.factorize(data["indicator"])
+        indicator_codes, indicators = _codes(facts, "indicator")
         keep = key_codes >= 0
         at = (key_codes[keep], indicator_codes[keep], data["month"].to_numpy(dtype=np.intp)[keep] - 1)
         amounts = np.zeros((len(keys), len(indicators), 12), dtype=np.int64)
@@ -136,6 +136,14 @@ def month_sums(facts: YearFacts, by: str | None = None) -> MonthSums:
         present = np.zeros(amounts.shape, dtype=bool)
         present[at] = True
         facts.derived[name] = MonthSums(pd.Index(keys), pd.Index(indicators), amounts, present)
+    return facts.derived[name]
+
+
+def _codes(facts: YearFacts, column: str) -> tuple[np.ndarray, pd.Index]:
+    """`measures`' column as integer codes, factorized once per year for every month_sums."""
+    name = f"codes:{column}"
+    if name not in facts.derived:
+        facts.derived[name] = pd.factorize(measures(facts)[column])
     return facts.derived[name]
 
 

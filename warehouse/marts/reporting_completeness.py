@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from warehouse.marts.base import (C_PHASE, C_TAX, C_YEAR, C_ZONE, COUNT, PCT, Mart, cols)
@@ -37,11 +38,17 @@ def phase_counts(facts) -> pd.DataFrame:
 
 def _phase_counts(facts) -> pd.DataFrame:
     status = monthly_status(facts)
+    codes, taxes = pd.factorize(status["tax_code"], sort=True)     # integer keys: one scatter-add per count
+    month = status["month"].to_numpy()
     frames = []
     for phase in facts.plan.phases:
         months = facts.plan.months(phase)
-        part = status[status["month"].isin(months)]
-        counts = part.groupby("tax_code")[["expected", "received", "on_time"]].sum().reset_index()
+        rows = np.isin(month, list(months)) & (codes >= 0)
+        seen = np.bincount(codes[rows], minlength=len(taxes)) > 0
+        counts = pd.DataFrame({"tax_code": taxes[seen]})
+        for column in ("expected", "received", "on_time"):
+            counts[column] = np.bincount(codes[rows], weights=status[column].to_numpy(dtype=np.int64)[rows],
+                                         minlength=len(taxes))[seen].astype(np.int64)
         counts["phase"] = phase
         counts["phase_end"] = pd.Timestamp(facts.year, months[-1], 1) + pd.offsets.MonthEnd(0)
         frames.append(counts)
