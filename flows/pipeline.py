@@ -155,14 +155,15 @@ def touched_years(form: str, accepted: pd.DataFrame) -> set[int] | None:
 
 
 @task(name="refresh-marts", cache_policy=NONE)
-def refresh(conn: Connection, years: set[int] | None, monthly_since: str | None) -> list[int]:
+def refresh(conn: Connection, years: set[int] | None, monthly_since: str | None, monthly_only: bool) -> list[int]:
     """The marts of the years touched and the derived warnings from the earliest changed month on
-    (everything when the roster or zones moved)."""
+    (everything when the roster or zones moved); when only monthly reports changed, the phases
+    that end before the earliest changed month are kept."""
     if years is None:
         return refresh_marts(conn, None, warnings_since=ALL_MONTHS)
     if monthly_since:      # an outlier window (6 months) reaches at most into the next year
         years = years | {int(monthly_since[:4]), int(monthly_since[:4]) + 1}
-    return refresh_marts(conn, sorted(years), warnings_since=monthly_since)
+    return refresh_marts(conn, sorted(years), warnings_since=monthly_since, monthly_only=monthly_only)
 
 
 # --- the run --------------------------------------------------------------------------------
@@ -309,7 +310,7 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
                 validate(form, batch, None, archive)
         summary.nothing_new = not new and not reprocess
         if changed:
-            summary.years = step("refresh", refresh, conn, years, summary.monthly_since)
+            summary.years = step("refresh", refresh, conn, years, summary.monthly_since, changed == {"monthly_report"})
         step.save()
         _finish_run(conn, run_id, summary)
     summary.seconds = time.perf_counter() - t0

@@ -111,9 +111,13 @@ def replace_warnings(conn: Connection, facts: YearFacts, start: str) -> int:
     return bulk_insert(conn, warnings, derived_warnings(facts.monthly, start))
 
 
-def _replace_year(conn: Connection, name: str, year: int, frame: pd.DataFrame) -> None:
+def _replace_year(conn: Connection, name: str, facts: YearFacts, frame: pd.DataFrame) -> None:
+    """The year's rows of a mart; of a per-phase mart, the rows of the phases rebuilt."""
     mart = table(conn.dialect.name, "mart", name)
-    conn.execute(delete(mart).where(mart.c.year == year))
+    rows = mart.c.year == facts.year
+    if "phase" in mart.c:
+        rows &= mart.c.phase.in_(facts.changed_phases)
+    conn.execute(delete(mart).where(rows))
     bulk_insert(conn, mart, frame)
 
 
@@ -121,20 +125,32 @@ def refresh_year(conn: Connection, facts: YearFacts) -> dict[str, int]:
     built = {}
     for name, mart in MARTS.items():
         if mart.per_year and mart.build is not None:
+            if "phase" in mart.column_names and not facts.changed_phases:
+                continue
             built[name] = mart.build(facts)
-            _replace_year(conn, name, facts.year, built[name])
+            _replace_year(conn, name, facts, built[name])
     quota = build_from(facts.year, facts.plan.quotas, built["flag_eligibility"],
                        built["merit_collective_eligibility"], built["merit_individual_eligibility"])
-    _replace_year(conn, "award_quota", facts.year, quota)
+    _replace_year(conn, "award_quota", facts, quota)
     return {name: len(frame) for name, frame in built.items()}
 
 
-def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_since: str | None = None) -> list[int]:
+def changed_phases(facts: YearFacts, since: str) -> tuple[str, ...]:
+    """The phases of the year with a month from `since` on (none in a later year: a per-phase mart
+    reads its own year only)."""
+    if since > f"{facts.year}-12" or since[:4] != str(facts.year):
+        return ()
+    return tuple(p for p in facts.plan.phases if facts.plan.months(p)[-1] >= int(since[5:7]))
+
+
+def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_since: str | None = None,
+                  monthly_only: bool = False) -> list[int]:
     """Rebuild the given years (default: every year with data) and the whole-warehouse marts; with
     `warnings_since` (YYYY-MM, or ALL_MONTHS) also the derived warnings of those years from that month on.
 
     `warnings_since` is also the earliest month whose monthly reports changed (None: none did):
-    the yearly facts stored by an earlier run are reused for the months before it (snapshot.py)."""
+    the yearly facts stored by an earlier run are reused for the months before it (snapshot.py).
+    `monthly_only`: no other form changed, so the per-phase marts keep the phases that end before it."""
     prints = month_prints(conn)
     all_years = data_years(conn, {int(period[:4]) for period in prints})
     years = all_years if years is None else sorted(set(years) & set(all_years))
@@ -147,6 +163,8 @@ def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_sin
     for year in years:
         facts = year_facts(conn, year, roster, zones, kept[1] if kept and kept[0] == year - 1 else None, snapshots)
         snapshots.save(year, facts.reports)
+        if monthly_only and warnings_since:
+            facts.phases = changed_phases(facts, warnings_since)
         refresh_year(conn, facts)
         if warnings_since and warnings_since <= f"{year}-12":
             replace_warnings(conn, facts, max(warnings_since, f"{year}-01"))

@@ -204,7 +204,12 @@ class YearFacts:
     zone_events: pd.DataFrame
     nominations: pd.DataFrame
     prior_nominations: pd.DataFrame | None = None
+    phases: tuple[str, ...] | None = None    # the phases the per-phase marts rebuild (None: every phase)
     derived: dict = field(default_factory=dict, repr=False)   # frames several marts read, built once
+
+    @property
+    def changed_phases(self) -> tuple[str, ...]:
+        return tuple(self.plan.phases) if self.phases is None else self.phases
 
     def phase_months(self, phase: str) -> range:
         return self.plan.months(phase)

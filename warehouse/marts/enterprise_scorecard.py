@@ -17,7 +17,7 @@ def build(facts) -> pd.DataFrame:
 
     sums, counts = month_sums(facts, "tax_code"), phase_counts(facts)
     frames = []
-    for phase in facts.plan.phases:
+    for phase in facts.changed_phases:
         months = facts.plan.months(phase)
         phase_rows = counts[counts["phase"] == phase].set_index("tax_code") if not counts.empty else pd.DataFrame()
         codes = sorted(set(sums.keys_with(FIGURES, months)) | set(phase_rows.index.tolist()))

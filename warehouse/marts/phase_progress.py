@@ -11,7 +11,7 @@ from warehouse.marts.measures import INDICATORS, UNITS, admin_share, exact, mont
 def build(facts) -> pd.DataFrame:
     sums = month_sums(facts)
     rows = []
-    for phase in facts.plan.phases:
+    for phase in facts.changed_phases:
         for indicator in INDICATORS:
             if indicator == "admin_on_time":
                 actual = pct(*admin_share(facts.admin, facts.plan.months(phase)))

@@ -41,7 +41,7 @@ def _phase_counts(facts) -> pd.DataFrame:
     codes, taxes = pd.factorize(status["tax_code"], sort=True)     # integer keys: one scatter-add per count
     month = status["month"].to_numpy()
     frames = []
-    for phase in facts.plan.phases:
+    for phase in facts.changed_phases:
         months = facts.plan.months(phase)
         rows = np.isin(month, list(months)) & (codes >= 0)
         seen = np.bincount(codes[rows], minlength=len(taxes)) > 0

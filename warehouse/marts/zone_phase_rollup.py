@@ -21,7 +21,7 @@ def build(facts) -> pd.DataFrame:
     extra = set(sums.keys) - set(zones["zone_code"])
     zones = pd.concat([zones, pd.DataFrame({"zone_code": sorted(extra), "zone_name": None, "province": None})])
     rows = []
-    for phase in facts.plan.phases:
+    for phase in facts.changed_phases:
         months = facts.plan.months(phase)
         at = sums.positions(zones["zone_code"].tolist())
         totals = {i: sums.total(i, months, at).tolist() for i in ZONED}
