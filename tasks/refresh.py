@@ -12,6 +12,7 @@ from tasks.transform import (OUTLIER_COLUMNS, PRIOR_YEAR_COLUMNS, YearFacts, dat
 from warehouse.dialect import bulk_insert
 from warehouse.marts import MARTS
 from warehouse.marts.award_quota import build_from
+from warehouse.marts.dimensions import ROSTER_DIMENSION
 from warehouse.schema import table
 
 OUTLIER_FACTOR, OUTLIER_WINDOW, OUTLIER_MIN_MONTHS = 5, 6, 3
@@ -169,14 +170,15 @@ def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_sin
         if warnings_since and warnings_since <= f"{year}-12":
             replace_warnings(conn, facts, max(warnings_since, f"{year}-01"))
         kept = (year, facts.reports[PRIOR_YEAR_COLUMNS])
-    refresh_whole(conn, roster, zones)
+    refresh_whole(conn, roster, zones, roster_moved=not monthly_only)
     return years
 
 
-def refresh_whole(conn: Connection, roster: pd.DataFrame, zones: pd.DataFrame) -> None:
-    """The marts not split by year: the dimensions, rejections and warnings."""
+def refresh_whole(conn: Connection, roster: pd.DataFrame, zones: pd.DataFrame, roster_moved: bool = True) -> None:
+    """The marts not split by year: rejections, warnings, zones (config can change them) and,
+    unless the staged roster is known not to have moved, enterprises."""
     for name, mart in MARTS.items():
-        if not mart.per_year:
+        if not mart.per_year and (roster_moved or name != ROSTER_DIMENSION):
             target = table(conn.dialect.name, "mart", name)
             conn.execute(delete(target))
             built = mart.build(conn, roster, zones)

@@ -96,6 +96,7 @@ def test_rows_for_an_unknown_enterprise_load_once_the_roster_catches_up(prefect_
     small.roster(landing, "enterprises/roster2.csv", [f"{small.B},Công ty B,DT,Cụm 1,trong nước,,hoạt động,01/01/2020"])
     run_nightly(landing, url)
     assert query(url, "SELECT * FROM mart_rejections") == []
+    assert {r["tax_code"] for r in query(url, "SELECT tax_code FROM mart_enterprises")} == {small.A, small.B}
     prod = query(url, "SELECT actual FROM mart_phase_progress WHERE phase='P1' AND indicator='production'")
     assert prod[0]["actual"] == pytest.approx(3.0)
 

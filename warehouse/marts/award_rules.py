@@ -42,10 +42,10 @@ class EnterpriseYear:
         self.year, self.plan = facts.year, facts.plan
         this, last = facts.reports, facts.prior
         status = monthly_status(facts)
-        expected = status[status["expected"]]
+        months, expected = status[["tax_code", "month"]], status["expected"].to_numpy(dtype=bool)   # two columns, not the grid
         self.figures: dict[str, pd.Series] = {      # each by tax_code; amounts as exact integers
-            "missing": _month_mask(expected[~expected["received"]]),
-            "late": _month_mask(expected[expected["reported_late"]]),
+            "missing": _month_mask(months[expected & ~status["received"].to_numpy(dtype=bool)]),
+            "late": _month_mask(months[expected & status["reported_late"].to_numpy(dtype=bool)]),
             "budget": _sum_micro(this, "budget_paid"), "production": _sum_micro(this, "production_value"),
             **_latest_arrears(this), **_growth_base(this, last), "initiatives": _flag_initiatives(facts.nominations),
         }

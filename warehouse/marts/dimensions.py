@@ -9,6 +9,7 @@ from sqlalchemy import Date
 
 from warehouse.marts.base import CODE, TEXT, VALUE, Mart, cols
 
+ROSTER_DIMENSION = "enterprises"        # built from the staged roster alone
 DAY = Date()
 C_FROM = ("valid_from", DAY, "Hiệu lực từ ngày")
 C_TO = ("valid_to", DAY, "Hiệu lực đến ngày (2999-12-31: đang hiệu lực)")
