@@ -82,7 +82,7 @@ def derived_warnings(monthly: pd.DataFrame, start: str) -> pd.DataFrame:
     monthly = monthly[monthly["period"] >= _months_before(start, OUTLIER_WINDOW)]
     frames = [f for f in (late_reports(monthly), outliers(monthly)) if not f.empty]
     found = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["period"])
-    return found[found["period"] >= start].drop(columns="period")
+    return found[found["period"] >= start]
 
 
 def _months_before(period: str, months: int) -> str:
@@ -90,25 +90,24 @@ def _months_before(period: str, months: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-def _derived(conn: Connection, staged_where=lambda staged: ()):
-    """The warnings table, 'is a derived warning', and 'its row is staged (and meets staged_where)'."""
-    warnings, staged = table(conn.dialect.name, "staging", "warnings"), table(conn.dialect.name, "staging", "monthly_report")
-    row = select(staged.c.file_id).where(staged.c.file_id == warnings.c.file_id,
-                                         staged.c.row_number == warnings.c.row_number, *staged_where(staged))
-    return warnings, warnings.c.code.in_(DERIVED_WARNINGS), row.exists()
+def _derived(conn: Connection):
+    """The warnings table, and 'is a derived warning'."""
+    warnings = table(conn.dialect.name, "staging", "warnings")
+    return warnings, warnings.c.code.in_(DERIVED_WARNINGS)
 
 
 def _drop_orphan_warnings(conn: Connection) -> None:
     """Derived warnings of rows that are no longer staged (their file was re-validated)."""
-    warnings, derived, staged = _derived(conn)
-    conn.execute(delete(warnings).where(derived & ~staged))
+    warnings, derived = _derived(conn)
+    staged = table(conn.dialect.name, "staging", "monthly_report")
+    row = select(staged.c.file_id).where(staged.c.file_id == warnings.c.file_id, staged.c.row_number == warnings.c.row_number)
+    conn.execute(delete(warnings).where(derived & ~row.exists()))
 
 
 def replace_warnings(conn: Connection, facts: YearFacts, start: str) -> int:
     """The year's derived warnings from month `start` on, recomputed from its facts."""
-    end = f"{facts.year}-12"
-    warnings, derived, in_months = _derived(conn, lambda staged: (staged.c.period >= start, staged.c.period <= end))
-    conn.execute(delete(warnings).where(derived & in_months))
+    warnings, derived = _derived(conn)
+    conn.execute(delete(warnings).where(derived, warnings.c.period >= start, warnings.c.period <= f"{facts.year}-12"))
     return bulk_insert(conn, warnings, derived_warnings(facts.monthly, start))
 
 

@@ -107,7 +107,8 @@ def _raw_and_staging(md: MetaData, dialect: str) -> None:
                        Column("retry", Boolean), Column("message_vi", Text)],
         "warnings": [Column("form", String(32), nullable=False), Column("row_number", Integer),
                      Column("code", String(32)), Column("column", Text), Column("value", Text),
-                     Column("message_vi", Text)],
+                     Column("message_vi", Text),
+                     Column("period", String(7))],      # of a derived warning: its report's month
     }.items():
         schema, table = qualified(dialect, "staging", name)
         Table(table, md, Column("file_id", Integer, nullable=False, index=True), *cols, schema=schema)
