@@ -136,9 +136,9 @@ def refresh_year(conn: Connection, facts: YearFacts) -> dict[str, int]:
 
 
 def changed_phases(facts: YearFacts, since: str) -> tuple[str, ...]:
-    """The phases of the year with a month from `since` on (none in a later year: a per-phase mart
-    reads its own year only)."""
-    if since > f"{facts.year}-12" or since[:4] != str(facts.year):
+    """The phases of the year with a month from `since` on (none in another year's refresh: a
+    per-phase mart reads its own year only)."""
+    if since[:4] != str(facts.year):
         return ()
     return tuple(p for p in facts.plan.phases if facts.plan.months(p)[-1] >= int(since[5:7]))
 
@@ -163,7 +163,7 @@ def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_sin
     for year in years:
         facts = year_facts(conn, year, roster, zones, kept[1] if kept and kept[0] == year - 1 else None, snapshots)
         snapshots.save(year, facts.reports)
-        if monthly_only and warnings_since:
+        if monthly_only and warnings_since and warnings_since != ALL_MONTHS:
             facts.phases = changed_phases(facts, warnings_since)
         refresh_year(conn, facts)
         if warnings_since and warnings_since <= f"{year}-12":
