@@ -76,10 +76,13 @@ def late_reports(current: pd.DataFrame) -> pd.DataFrame:
                                         for p in late["period"]]})
 
 
-def derived_warnings(monthly: pd.DataFrame, start: str) -> pd.DataFrame:
-    """Late-report and outlier warnings of the reports from month `start` on; `monthly` (a year's
-    facts) also holds the year before, which the outliers' 6-month window looks back at."""
-    monthly = monthly[monthly["period"] >= _months_before(start, OUTLIER_WINDOW)]
+def derived_warnings(facts: YearFacts, start: str) -> pd.DataFrame:
+    """Late-report and outlier warnings of the year's reports from month `start` on, with the
+    6 months before it (reaching into the year before) that the outliers' window looks back at."""
+    window = _months_before(start, OUTLIER_WINDOW)
+    parts = [p for p in (f[f["period"] >= window] for f in (facts.prior, facts.reports)) if not p.empty]
+    columns = list(dict.fromkeys([*facts.reports.columns, *facts.prior.columns]))
+    monthly = pd.concat(parts, ignore_index=True).reindex(columns=columns) if parts else facts.reports
     frames = [f for f in (late_reports(monthly), outliers(monthly)) if not f.empty]
     found = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["period"])
     return found[found["period"] >= start]
@@ -108,7 +111,7 @@ def replace_warnings(conn: Connection, facts: YearFacts, start: str) -> int:
     """The year's derived warnings from month `start` on, recomputed from its facts."""
     warnings, derived = _derived(conn)
     conn.execute(delete(warnings).where(derived, warnings.c.period >= start, warnings.c.period <= f"{facts.year}-12"))
-    return bulk_insert(conn, warnings, derived_warnings(facts.monthly, start))
+    return bulk_insert(conn, warnings, derived_warnings(facts, start))
 
 
 def _replace_year(conn: Connection, name: str, facts: YearFacts, frame: pd.DataFrame) -> None:

@@ -79,8 +79,8 @@ class Snapshots:
         """The stored rows of the year's leading months that can be reused, and the first month
         to build from staging (the next year's January when every month is reused)."""
         first, t = f"{year}-01", self.table
-        stored = {} if self.until <= first else {row.period: row for row in self.conn.execute(
-            select(t).where(t.c.period >= first, t.c.period <= f"{year}-12"))}
+        stored = {row.period: row for row in self.conn.execute(      # none from the changed month on
+            select(t).where(t.c.period >= first, t.c.period <= f"{year}-12", t.c.period < self.until))}
         reused, start = [], f"{year + 1}-01"
         for period in sorted(set(stored) | {p for p in self.prints if p.startswith(f"{year}-")}):
             row = stored.get(period)

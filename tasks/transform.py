@@ -193,9 +193,8 @@ class YearFacts:
     plan: Plan
     roster: pd.DataFrame          # every roster version, with valid_to
     zones: pd.DataFrame           # every zone version, with valid_to
-    monthly: pd.DataFrame         # current reports of the year (+ month, zone_code, late) and PRIOR_YEAR_COLUMNS of year-1
-    reports: pd.DataFrame         # the year's part of `monthly` as built (what snapshot.py stores)
-    prior: pd.DataFrame           # the year before's part of `monthly` (PRIOR_YEAR_COLUMNS)
+    reports: pd.DataFrame         # current reports of the year (+ month, zone_code, late): what snapshot.py stores
+    prior: pd.DataFrame           # current reports of the year before (PRIOR_YEAR_COLUMNS)
     operating: pd.DataFrame       # tax_code x month of the year with the roster version then
     investment: pd.DataFrame
     land: pd.DataFrame
@@ -299,15 +298,12 @@ def year_facts(conn: Connection, year: int, roster: pd.DataFrame, zones: pd.Data
     if last_year_monthly is None:
         last_year_monthly = prior_year(conn, year - 1, *reusable(year - 1))
     this_year = monthly_of_year(conn, year, roster, *reusable(year))
-    parts = [f for f in (last_year_monthly, this_year) if not f.empty] or [this_year]
-    columns = list(dict.fromkeys([*this_year.columns, *last_year_monthly.columns]))
-    monthly = pd.concat(parts, ignore_index=True).reindex(columns=columns)   # every column, also in a year without reports
     compliance = _dated(load_current(conn, "compliance", _in_year("event_date", year)), "event_date")
     compliance = as_of(compliance, "tax_code", "event_date", roster, ["zone_code"])
     nominations = load_current(conn, "nominations", lambda c: c.year.in_([year, year - 1]))
     return YearFacts(
         year=year, plan=load_plan(year), roster=roster, zones=zones,
-        monthly=monthly, reports=this_year, prior=last_year_monthly,
+        reports=this_year, prior=last_year_monthly,
         operating=_operating(roster, year),
         investment=_dated(load_current(conn, "investment", _in_year("decision_date", year)), "decision_date"),
         land=load_current(conn, "land_clearance", lambda c: and_(c.period >= f"{year}-01", c.period <= f"{year}-12"))
@@ -324,7 +320,7 @@ def data_years(conn: Connection, monthly_years: set[int]) -> list[int]:
     monthly reports' years are given (snapshot.month_prints has them)."""
     years = set(monthly_years)
     for form in FORM_ORDER:
-        if form in ("enterprises", "monthly_report"):          # the roster has versions, not data of a year
+        if form in ("enterprises", "monthly_report"):   # the roster has versions, not years; monthly: given
             continue
         tab, column = table(conn.dialect.name, "staging", form), FORMS[form].period_column
         values = conn.execute(select(tab.c[column]).where(tab.c[column].is_not(None)).distinct()).scalars()
