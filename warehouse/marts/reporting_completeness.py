@@ -63,8 +63,9 @@ def build(facts) -> pd.DataFrame:
         return pd.DataFrame(columns=MART.column_names)
     counts = as_of(counts, "tax_code", "phase_end", facts.roster, ["zone_code"])
     counts["year"] = facts.year
-    counts["completeness_pct"] = pct_series(counts["received"], counts["expected"]).to_numpy()
-    counts["timeliness_pct"] = pct_series(counts["on_time"], counts["expected"]).to_numpy()
+    # .array keeps Arrow decimals (to_numpy would make one Python Decimal per row for the writer to convert back)
+    counts["completeness_pct"] = pct_series(counts["received"], counts["expected"]).array
+    counts["timeliness_pct"] = pct_series(counts["on_time"], counts["expected"]).array
     return counts[MART.column_names]
 
 
