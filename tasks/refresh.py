@@ -99,12 +99,15 @@ def _derived(conn: Connection):
     return warnings, warnings.c.code.in_(DERIVED_WARNINGS)
 
 
-def _drop_orphan_warnings(conn: Connection) -> None:
-    """Derived warnings of rows that are no longer staged (their file was re-validated)."""
+def _drop_orphan_warnings(conn: Connection, since: str) -> None:
+    """Derived warnings of rows that are no longer staged (their file was re-validated). Such rows
+    are of months from `since` on: the run's earliest changed month counts the months the
+    re-validated files covered before, so older warnings need not be joined to staging."""
     warnings, derived = _derived(conn)
     staged = table(conn.dialect.name, "staging", "monthly_report")
     row = select(staged.c.file_id).where(staged.c.file_id == warnings.c.file_id, staged.c.row_number == warnings.c.row_number)
-    conn.execute(delete(warnings).where(derived & ~row.exists()))
+    recent = (warnings.c.period >= since) | warnings.c.period.is_(None)
+    conn.execute(delete(warnings).where(derived & recent & ~row.exists()))
 
 
 def replace_warnings(conn: Connection, facts: YearFacts, start: str) -> int:
@@ -159,7 +162,7 @@ def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_sin
     years = all_years if years is None else sorted(set(years) & set(all_years))
     _drop_vanished_years(conn, all_years)
     if warnings_since:
-        _drop_orphan_warnings(conn)
+        _drop_orphan_warnings(conn, warnings_since)
     roster, zones = roster_versions(conn), zone_versions(conn)
     snapshots = Snapshots(conn, warnings_since, prints)
     kept: tuple[int, pd.DataFrame] | None = None      # the last year's reports serve the next year

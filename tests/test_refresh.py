@@ -5,8 +5,11 @@ import statistics
 
 import numpy as np
 import pandas as pd
+import pytest
+from sqlalchemy import create_engine, delete, func, select
 
-from tasks.refresh import OUTLIER_COLUMNS, outliers
+from tasks.refresh import OUTLIER_COLUMNS, outliers, refresh_marts
+from warehouse.schema import table
 
 
 def _reports(seed: int) -> pd.DataFrame:
@@ -47,3 +50,30 @@ def test_outliers_match_a_plain_loop_over_trailing_six_months():
             got = {tuple(keyed.loc[(f, r), ["tax_code", "period"]]) for f, r in zip(found["file_id"], found["row_number"])}
         expected = _by_hand(frame)
         assert expected and got == expected
+
+
+@pytest.fixture
+def conn(demo_warehouse):
+    engine = create_engine(demo_warehouse)
+    with engine.connect() as connection:
+        connection.begin()
+        yield connection
+        connection.rollback()
+    engine.dispose()
+
+
+@pytest.mark.e2e
+def test_warnings_of_rows_no_longer_staged_go_even_when_their_year_is_not_rebuilt(conn):
+    """A re-validated file can lose rows of a year the run does not rebuild; their derived warnings
+    must still leave staging.warnings and the warnings mart, and no other warning may."""
+    warnings, staged = (table(conn.dialect.name, "staging", n) for n in ("warnings", "monthly_report"))
+    derived = select(warnings.c.file_id, warnings.c.row_number, warnings.c.code, warnings.c.period) \
+        .where(warnings.c.code.in_(["late_report", "outlier"]))
+    before = set(conn.execute(derived).all())
+    victim = min(w for w in before if w.period == "2023-10")
+    conn.execute(delete(staged).where(staged.c.file_id == victim.file_id, staged.c.row_number == victim.row_number))
+    refresh_marts(conn, [2022], warnings_since="2023-10")
+    gone = {w for w in before if (w.file_id, w.row_number) == (victim.file_id, victim.row_number)}
+    assert set(conn.execute(derived).all()) == before - gone
+    count = lambda t: conn.execute(select(func.count()).select_from(t)).scalar()     # noqa: E731
+    assert count(table(conn.dialect.name, "mart", "warnings")) == count(warnings)
