@@ -195,7 +195,7 @@ class YearFacts:
     zones: pd.DataFrame           # every zone version, with valid_to
     reports: pd.DataFrame         # current reports of the year (+ month, zone_code, late): what snapshot.py stores
     prior: pd.DataFrame           # current reports of the year before (PRIOR_YEAR_COLUMNS)
-    operating: pd.DataFrame       # tax_code x month of the year with the roster version then
+    operating: pd.DataFrame       # tax_code x month of the year with the roster status then
     investment: pd.DataFrame
     land: pd.DataFrame
     admin: pd.DataFrame
@@ -220,12 +220,12 @@ def _month_ends(year: int) -> pd.DataFrame:
 
 
 def _operating(roster: pd.DataFrame, year: int) -> pd.DataFrame:
-    """Each enterprise x month of the year with the roster version valid on the month's last day."""
+    """Each enterprise x month of the year with its status on the month's last day (the marts that
+    show names and zones look them up for their own rows: the grid has 12 rows per enterprise)."""
     if roster.empty:
-        return pd.DataFrame(columns=["tax_code", "month", "month_end", "status", "zone_code", "cluster", "name"])
+        return pd.DataFrame(columns=["tax_code", "month", "month_end", "status"])
     grid = pd.DataFrame({"tax_code": roster["tax_code"].unique()}).merge(_month_ends(year), how="cross")
-    grid = as_of(grid, "tax_code", "month_end", roster, ["status", "zone_code", "cluster", "name"],
-                 fallback_first=False)
+    grid = as_of(grid, "tax_code", "month_end", roster, ["status"], fallback_first=False)
     return grid
 
 
