@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 from sqlalchemy import Connection, delete, func, insert, select
 
+from warehouse.dialect import fetch_rows
 from warehouse.schema import table
 
 FACTS_VERSION = 1       # raise it whenever transform.monthly_of_year's output changes
@@ -79,7 +80,7 @@ class Snapshots:
         """The stored rows of the year's leading months that can be reused, and the first month
         to build from staging (the next year's January when every month is reused)."""
         first, t = f"{year}-01", self.table
-        stored = {row.period: row for row in self.conn.execute(      # none from the changed month on
+        stored = {row.period: row for row in fetch_rows(self.conn,      # none from the changed month on
             select(t).where(t.c.period >= first, t.c.period <= f"{year}-12", t.c.period < self.until))}
         reused, start = [], f"{year + 1}-01"
         for period in sorted(set(stored) | {p for p in self.prints if p.startswith(f"{year}-")}):
