@@ -6,7 +6,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from warehouse.marts.measures import DIVISORS, exact_series, pct_series
+from warehouse.marts.measures import DIVISORS, change_pct, exact_series, pct_series
 
 
 def test_percentages_round_half_to_even_like_decimal():
@@ -25,3 +25,16 @@ def test_amounts_divide_exactly_by_their_unit():
     for indicator in ("production", "investment", "clean_land", "new_jobs"):
         got = exact_series(amounts, indicator).tolist()
         assert got == [Decimal(int(a)) / Decimal(DIVISORS[indicator]) for a in amounts]
+
+
+def test_growth_percentages_are_decimals_quantized_even_for_huge_or_tied_values():
+    rng = random.Random(9)
+    ties = [2 * 10**6] * 4             # a change of 1 or 3 (up or down) is half a unit of the 4th place
+    before = [rng.randint(1, 10**13) for _ in range(3000)] + [8, 16, 3, 1, 10**15, 7] + ties
+    now = [b + rng.randint(-b, 2 * b) for b in before[:3000]] + [9, 13, 2, 10**16, 3 * 10**15, 7] + \
+        [2 * 10**6 + d for d in (1, 3, -1, -3)]
+    now += [rng.randint(0, 10**17) for _ in range(200)]          # beyond int64 once scaled: the Decimal path
+    before += [rng.randint(1, 10**6) for _ in range(200)]
+    got = change_pct(np.array(now, dtype=np.int64), np.array(before, dtype=np.int64))
+    for n, b, g in zip(now, before, got.tolist()):
+        assert g == float((Decimal(n - b) * 100 / Decimal(b)).quantize(Decimal("0.0001"))), (n, b)

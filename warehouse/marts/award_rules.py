@@ -11,7 +11,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from warehouse.marts.measures import DIVISORS, exact, exact_series
+from warehouse.marts.measures import DIVISORS, change_pct, exact, exact_series
 from warehouse.marts.reporting_completeness import monthly_status
 from tasks.transform import micro
 
@@ -111,21 +111,20 @@ class EnterpriseYear:
 
     def growth(self, taxes: list[str]) -> tuple[np.ndarray, list[str | None], np.ndarray]:
         """Pass/fail, reason or note, and growth % (NaN without a base) per enterprise."""
-        now, before, months = (self._get(taxes, f).tolist() for f in ("now", "before", "common_months"))
-        minimum = float(self.rule("min_growth_pct"))
-        passed, reasons, growth = np.ones(len(taxes), dtype=bool), [None] * len(taxes), np.full(len(taxes), np.nan)
-        for i, (n, b, m) in enumerate(zip(now, before, months)):
+        now, before, months = (self._get(taxes, f) for f in ("now", "before", "common_months"))
+        based = (months != 0) & (before != 0)
+        growth = np.full(len(taxes), np.nan)
+        growth[based] = change_pct(now[based], before[based])
+        passed = ~(growth < float(self.rule("min_growth_pct")))       # no base: passes, with a note
+
+        def reason(m: int, b: int, g: float) -> str:
             if not m:                  # no month reported in both years
-                reasons[i] = "không có số liệu năm trước"
-            elif b == 0:
-                reasons[i] = "không có số liệu năm trước (sản xuất năm trước bằng 0)"
-            else:
-                growth[i] = float((Decimal(n - b) * 100 / Decimal(b)).quantize(Decimal("0.0001")))
-                if growth[i] < minimum:
-                    passed[i] = False
-                    reasons[i] = (f"sản xuất giảm {_vn_pct(abs(growth[i]))} so với cùng kỳ {self.year - 1} "
-                                  f"(tháng {_months(m)})")
-        return passed, reasons, growth
+                return "không có số liệu năm trước"
+            if b == 0:
+                return "không có số liệu năm trước (sản xuất năm trước bằng 0)"
+            return f"sản xuất giảm {_vn_pct(abs(g))} so với cùng kỳ {self.year - 1} (tháng {_months(m)})"
+        noted = passed & based         # only those without a base carry a note when they pass
+        return passed, _reasons(noted, reason, months.tolist(), before.tolist(), growth.tolist()), growth
 
     def initiative(self, taxes: list[str]) -> Criterion:
         count = self._get(taxes, "initiatives", np.nan).astype(float)

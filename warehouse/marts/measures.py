@@ -172,12 +172,30 @@ def exact_series(amounts, indicator: str) -> pd.Series:
     return decimal_series(amounts, len(str(DIVISORS[indicator])) - 1)
 
 
+def half_even_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """Integer num / den (den > 0) rounded half to even, as Decimal rounds."""
+    quotient, rest = np.divmod(np.abs(num), den)
+    quotient += (2 * rest > den) | ((2 * rest == den) & (quotient % 2 == 1))
+    return np.sign(num) * quotient
+
+
 def pct_series(part, whole) -> pd.Series:
     """`pct` for whole columns of integer counts: part * 100 / whole to 4 places, half to even."""
     part, whole = np.asarray(part, dtype=np.int64), np.asarray(whole, dtype=np.int64)
-    quotient, rest = np.divmod(part * 10**6, np.maximum(whole, 1))
-    quotient += (2 * rest > whole) | ((2 * rest == whole) & (quotient % 2 == 1))
-    return decimal_series(quotient, 4, valid=whole > 0)
+    return decimal_series(half_even_div(part * 10**6, np.maximum(whole, 1)), 4, valid=whole > 0)
+
+
+def change_pct(now: np.ndarray, before: np.ndarray) -> np.ndarray:
+    """(now - before) * 100 / before (before > 0) to 4 places, half to even, as floats: `pct`'s
+    Decimal result, in int64 where nothing can overflow or lose digits, by Decimal for the rest."""
+    change, before = np.asarray(now, dtype=np.int64) - before, np.asarray(before, dtype=np.int64)
+    safe = np.abs(change) < 9 * 10**12                    # change * 10**6 stays within int64
+    units = half_even_div(np.where(safe, change, 0) * 10**6, before)
+    safe &= np.abs(units) < 2**53                          # exact as a float before the division
+    out = units / 10**4
+    out[~safe] = [float((Decimal(int(c)) * 100 / Decimal(int(b))).quantize(Decimal("0.0001")))
+                  for c, b in zip(change[~safe], before[~safe])]
+    return out
 
 
 def pct(part, whole) -> Decimal | None:
