@@ -27,7 +27,7 @@ from tasks.archive import write_batch
 from tasks.discover import LandingFile, discover
 from tasks.forms import FORM_ORDER, FORMS
 from tasks.ingest import FileRejected, read_submission
-from tasks.refresh import ALL_MONTHS, refresh_marts
+from tasks.refresh import ALL_MONTHS, refresh_findings, refresh_marts
 from tasks.transform import zone_lookup, zone_versions
 from tasks.validate import Context, prepare_validation, validate_form
 from warehouse.dialect import WarehouseBusy, acquire_run_lock, make_engine
@@ -155,15 +155,16 @@ def touched_years(form: str, accepted: pd.DataFrame) -> set[int] | None:
 
 
 @task(name="refresh-marts", cache_policy=NONE)
-def refresh(conn: Connection, years: set[int] | None, monthly_since: str | None, monthly_only: bool) -> list[int]:
+def refresh(conn: Connection, years: set[int] | None, monthly_since: str | None, monthly_only: bool,
+            run_id: int) -> list[int]:
     """The marts of the years touched and the derived warnings from the earliest changed month on
     (everything when the roster or zones moved); when only monthly reports changed, the phases
-    that end before the earliest changed month are kept."""
+    that end before the earliest changed month are kept. Rejections and warnings: of the run's files."""
     if years is None:
         return refresh_marts(conn, None, warnings_since=ALL_MONTHS)
     if monthly_since:      # an outlier window (6 months) reaches at most into the next year
         years = years | {int(monthly_since[:4]), int(monthly_since[:4]) + 1}
-    return refresh_marts(conn, sorted(years), warnings_since=monthly_since, monthly_only=monthly_only)
+    return refresh_marts(conn, sorted(years), warnings_since=monthly_since, monthly_only=monthly_only, run_id=run_id)
 
 
 # --- the run --------------------------------------------------------------------------------
@@ -310,7 +311,10 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
                 validate(form, batch, None, archive)
         summary.nothing_new = not new and not reprocess
         if changed:
-            summary.years = step("refresh", refresh, conn, years, summary.monthly_since, changed == {"monthly_report"})
+            summary.years = step("refresh", refresh, conn, years, summary.monthly_since, changed == {"monthly_report"},
+                                 run_id)
+        elif summary.files_new:         # every new file was rejected whole: it still shows in rejections
+            step("refresh", refresh_findings, conn, run_id)
         step.save()
         _finish_run(conn, run_id, summary)
     summary.seconds = time.perf_counter() - t0

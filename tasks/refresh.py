@@ -13,6 +13,7 @@ from warehouse.dialect import bulk_insert
 from warehouse.marts import MARTS
 from warehouse.marts.award_quota import build_from
 from warehouse.marts.dimensions import ROSTER_DIMENSION
+from warehouse.marts.rejections import FINDINGS
 from warehouse.schema import table
 
 OUTLIER_FACTOR, OUTLIER_WINDOW, OUTLIER_MIN_MONTHS = 5, 6, 3
@@ -150,13 +151,14 @@ def changed_phases(facts: YearFacts, since: str) -> tuple[str, ...]:
 
 
 def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_since: str | None = None,
-                  monthly_only: bool = False) -> list[int]:
+                  monthly_only: bool = False, run_id: int | None = None) -> list[int]:
     """Rebuild the given years (default: every year with data) and the whole-warehouse marts; with
     `warnings_since` (YYYY-MM, or ALL_MONTHS) also the derived warnings of those years from that month on.
 
     `warnings_since` is also the earliest month whose monthly reports changed (None: none did):
     the yearly facts stored by an earlier run are reused for the months before it (snapshot.py).
-    `monthly_only`: no other form changed, so the per-phase marts keep the phases that end before it."""
+    `monthly_only`: no other form changed, so the per-phase marts keep the phases that end before it.
+    `run_id`: the run whose files alone can have changed rejections and warnings (None: rebuild them whole)."""
     prints = month_prints(conn)
     all_years = data_years(conn, {int(period[:4]) for period in prints})
     years = all_years if years is None else sorted(set(years) & set(all_years))
@@ -175,22 +177,56 @@ def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_sin
         if warnings_since and warnings_since <= f"{year}-12":
             replace_warnings(conn, facts, max(warnings_since, f"{year}-01"))
         kept = (year, facts.reports[PRIOR_YEAR_COLUMNS])
-    refresh_whole(conn, roster, zones, roster_moved=not monthly_only)
+    refresh_whole(conn, roster, zones, roster_moved=not monthly_only, files=touched_files(conn, run_id, warnings_since))
     return years
 
 
-def refresh_whole(conn: Connection, roster: pd.DataFrame, zones: pd.DataFrame, roster_moved: bool = True) -> None:
-    """The marts not split by year: rejections, warnings, zones (config can change them) and,
-    unless the staged roster is known not to have moved, enterprises."""
+def refresh_whole(conn: Connection, roster: pd.DataFrame, zones: pd.DataFrame, roster_moved: bool = True,
+                  files=None) -> None:
+    """The marts not split by year: rejections and warnings (only the rows of `files`, a SELECT of
+    landing paths, when given), zones (config can change them) and, unless the staged roster is
+    known not to have moved, enterprises."""
     for name, mart in MARTS.items():
         if not mart.per_year and (roster_moved or name != ROSTER_DIMENSION):
             target = table(conn.dialect.name, "mart", name)
-            conn.execute(delete(target))
             built = mart.build(conn, roster, zones)
             if isinstance(built, pd.DataFrame):
+                conn.execute(delete(target))
                 bulk_insert(conn, target, built)
             else:
-                conn.execute(insert(target).from_select(mart.column_names, built))
+                _refill(conn, target, mart.column_names, built, files)
+
+
+def _refill(conn: Connection, target, columns: list[str], rows, files) -> None:
+    """A mart of staged rows by landing file (INSERT ... SELECT): whole, or the rows of `files`."""
+    if files is None:
+        conn.execute(delete(target))
+    else:
+        conn.execute(delete(target).where(target.c.file.in_(files)))
+        rows = rows.where(table(conn.dialect.name, "ops", "files").c.path.in_(files))
+    conn.execute(insert(target).from_select(columns, rows))
+
+
+def touched_files(conn: Connection, run_id: int | None, since: str | None):
+    """The landing paths whose rejections and warnings a run can have changed (None: any): every
+    file it registered or validated, and when monthly reports changed from `since` on, every
+    monthly file with rows from then on (their late-report and outlier warnings are recomputed).
+    Paths, not file ids: the marts show the path, which a newer version of a file shares."""
+    if run_id is None or since == ALL_MONTHS:
+        return None
+    files = table(conn.dialect.name, "ops", "files")
+    touched = files.c.last_run_id == run_id
+    if since:
+        touched |= (files.c.form == "monthly_report") & (files.c.max_month >= since)
+    return select(files.c.path).where(touched)
+
+
+def refresh_findings(conn: Connection, run_id: int) -> None:
+    """Only the rejections and warnings of the run's files: it loaded no row (each new file was
+    rejected whole), so no other mart can have changed."""
+    files = touched_files(conn, run_id, None)
+    for mart in FINDINGS:
+        _refill(conn, table(conn.dialect.name, "mart", mart.name), mart.column_names, mart.build(conn), files)
 
 
 def _drop_vanished_years(conn: Connection, years: list[int]) -> None:

@@ -101,6 +101,19 @@ def test_rows_for_an_unknown_enterprise_load_once_the_roster_catches_up(prefect_
     assert prod[0]["actual"] == pytest.approx(3.0)
 
 
+def test_a_run_whose_only_new_file_is_rejected_whole_lists_it(prefect_harness, tmp_path):
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    landing = tmp_path / "landing"
+    small.roster(landing)
+    small.monthly(landing, "monthly_report/m.csv", [small.monthly_row(small.A, "2023-01")])
+    run_nightly(landing, url)
+    small.write(landing, "monthly_report/khong_dung_mau.csv", ["ma,ky", f"{small.A},2023-02"])
+    result = run_nightly(landing, url)
+    assert result["files_new"] == 1 and result["rows_rejected"] == {"missing_column": 1}
+    rej = query(url, "SELECT file, row_number, reason_code FROM mart_rejections")
+    assert rej == [{"file": "monthly_report/khong_dung_mau.csv", "row_number": None, "reason_code": "missing_column"}]
+
+
 def test_a_failed_run_leaves_the_warehouse_as_it_was(prefect_harness, tmp_path, monkeypatch):
     from tasks.plan import load_plan
 

@@ -6,9 +6,9 @@ import statistics
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, delete, func, select
+from sqlalchemy import create_engine, delete, func, select, update
 
-from tasks.refresh import OUTLIER_COLUMNS, outliers, refresh_marts
+from tasks.refresh import ALL_MONTHS, OUTLIER_COLUMNS, outliers, refresh_marts
 from warehouse.schema import table
 
 
@@ -77,3 +77,26 @@ def test_warnings_of_rows_no_longer_staged_go_even_when_their_year_is_not_rebuil
     assert set(conn.execute(derived).all()) == before - gone
     count = lambda t: conn.execute(select(func.count()).select_from(t)).scalar()     # noqa: E731
     assert count(table(conn.dialect.name, "mart", "warnings")) == count(warnings)
+
+
+def _findings(conn) -> list[tuple]:
+    mart = table(conn.dialect.name, "mart", "warnings")
+    return sorted(tuple(map(str, row)) for row in conn.execute(select(mart)))
+
+
+@pytest.mark.e2e
+def test_a_run_refreshes_the_warnings_of_later_files_its_change_moves(conn):
+    """Only the run's files and the monthly files from its earliest changed month on are refilled:
+    an earlier month's change moves the outlier warnings of later files, which must follow."""
+    staged = table(conn.dialect.name, "staging", "monthly_report")
+    tax = conn.execute(select(staged.c.tax_code).where(staged.c.period == "2023-12")
+                       .order_by(staged.c.tax_code)).scalars().first()
+    before = _findings(conn)
+    lowered = [f"2023-{m:02d}" for m in range(5, 10)]        # a median of ~0 for Oct-Dec: outliers there
+    conn.execute(update(staged).where(staged.c.tax_code == tax, staged.c.period.in_(lowered))
+                 .values(production_value=0.001))
+    refresh_marts(conn, [2023, 2024], warnings_since="2023-05", monthly_only=True, run_id=-1)
+    incremental = _findings(conn)
+    refresh_marts(conn, None, warnings_since=ALL_MONTHS)
+    assert incremental == _findings(conn)
+    assert any(f"Kỳ 2023-1{m}: production_value" in row[-2] for row in set(incremental) - set(before) for m in "012")

@@ -56,3 +56,5 @@ WARNINGS = Mart(
          C_SEEN),
     partial(build_from, "warnings", "code"), per_year=False,
 )
+
+FINDINGS = (MART, WARNINGS)     # the marts of staged rows by landing file
