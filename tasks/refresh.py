@@ -26,13 +26,14 @@ def _month_index(period: pd.Series) -> pd.Series:
     return parts["year"] * 12 + parts["month"] - 1
 
 
-def trailing_median(wide: np.ndarray) -> np.ndarray:
-    """Per row (enterprise) and column (month): the median of the previous OUTLIER_WINDOW months
-    that have a value, when at least OUTLIER_MIN_MONTHS do; else NaN."""
+def trailing_median(wide: np.ndarray, first: int = 0) -> np.ndarray:
+    """Per row (enterprise) and column (month) from column `first` on: the median of the previous
+    OUTLIER_WINDOW months that have a value, when at least OUTLIER_MIN_MONTHS do; else NaN."""
     n, months = wide.shape
-    window = np.full((OUTLIER_WINDOW, n, months), np.nan)
+    window = np.full((OUTLIER_WINDOW, n, months - first), np.nan)
     for k in range(1, OUTLIER_WINDOW + 1):
-        window[k - 1, :, k:] = wide[:, :months - k]
+        start = max(first, k)                                   # columns with a month k back
+        window[k - 1, :, start - first:] = wide[:, start - k:months - k]
     count = np.isfinite(window).sum(axis=0)
     ordered = np.sort(window, axis=0)                          # blanks sort last
     low = np.take_along_axis(ordered, np.maximum(count - 1, 0)[None] // 2, axis=0)[0]
@@ -41,20 +42,27 @@ def trailing_median(wide: np.ndarray) -> np.ndarray:
     return np.where(count >= OUTLIER_MIN_MONTHS, (low + high) / 2, np.nan)
 
 
-def outliers(current: pd.DataFrame) -> pd.DataFrame:
-    """Values over 5x the enterprise's median of its previous 6 months (when it has >= 3)."""
+def outliers(current: pd.DataFrame, start: str | None = None) -> pd.DataFrame:
+    """Values over 5x the enterprise's median of its previous 6 months (when it has >= 3), of the
+    months from `start` on (default: all; the earlier rows are only the window)."""
     if current.empty:
         return pd.DataFrame()
     m = _month_index(current["period"]).to_numpy()
     first = m.min()
+    target = max(_month_index(pd.Series([start])).iloc[0] - first, 0) if start else 0
     row, taxes = pd.factorize(current["tax_code"])
+    judged = m - first >= target
+    if not judged.any():
+        return pd.DataFrame()
     found = []
     for column in OUTLIER_COLUMNS:
         wide = np.full((len(taxes), m.max() - first + 1), np.nan)
-        wide[row, m - first] = current[column].to_numpy(dtype="float64")
-        median = trailing_median(wide)[row, m - first]
+        values = current[column].to_numpy(dtype="float64")
+        wide[row, m - first] = values
+        median = np.full(len(current), np.nan)
+        median[judged] = trailing_median(wide, target)[row[judged], m[judged] - first - target]
         with np.errstate(invalid="ignore"):
-            hit = (current[column].to_numpy(dtype="float64") > OUTLIER_FACTOR * median) & (median > 0)
+            hit = (values > OUTLIER_FACTOR * median) & (median > 0)
         rows, med = current[hit], median[hit]
         if rows.empty:
             continue
@@ -84,7 +92,7 @@ def derived_warnings(facts: YearFacts, start: str) -> pd.DataFrame:
     parts = [p for p in (f[f["period"] >= window] for f in (facts.prior, facts.reports)) if not p.empty]
     columns = list(dict.fromkeys([*facts.reports.columns, *facts.prior.columns]))
     monthly = pd.concat(parts, ignore_index=True).reindex(columns=columns) if parts else facts.reports
-    frames = [f for f in (late_reports(monthly), outliers(monthly)) if not f.empty]
+    frames = [f for f in (late_reports(monthly[monthly["period"] >= start]), outliers(monthly, start)) if not f.empty]
     found = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["period"])
     return found[found["period"] >= start]
 
