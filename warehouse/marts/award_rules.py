@@ -43,11 +43,13 @@ class EnterpriseYear:
         this, last = facts.reports, facts.prior
         status = monthly_status(facts)
         months, expected = status[["tax_code", "month"]], status["expected"].to_numpy(dtype=bool)   # two columns, not the grid
+        taxes = _ReportTaxes(this, last)
         self.figures: dict[str, pd.Series] = {      # each by tax_code; amounts as exact integers
             "missing": _month_mask(months[expected & ~status["received"].to_numpy(dtype=bool)]),
             "late": _month_mask(months[expected & status["reported_late"].to_numpy(dtype=bool)]),
-            "budget": _sum_micro(this, "budget_paid"), "production": _sum_micro(this, "production_value"),
-            **_latest_arrears(this), **_growth_base(this, last), "initiatives": _flag_initiatives(facts.nominations),
+            "budget": taxes.sum_this(micro(this["budget_paid"])) if len(this) else pd.Series(dtype="int64"),
+            "production": taxes.sum_this(micro(this["production_value"])) if len(this) else pd.Series(dtype="int64"),
+            **_latest_arrears(this), **_growth_base(this, last, taxes), "initiatives": _flag_initiatives(facts.nominations),
         }
         self._bad_events(facts.compliance)
 
@@ -154,10 +156,7 @@ def _reasons(passed: np.ndarray, reason, *columns: list) -> list[str | None]:
 def _by_tax(taxes, values: np.ndarray) -> pd.Series:
     """tax_code -> the exact integer sum of its rows' `values` (integer codes and one scatter-add,
     not a group-by on text)."""
-    codes, keys = pd.factorize(taxes)
-    sums = np.zeros(len(keys), dtype=np.int64)
-    np.add.at(sums, codes, np.asarray(values, dtype=np.int64))
-    return pd.Series(sums, index=keys)
+    return _scatter_sum(*pd.factorize(taxes), values)
 
 
 def _month_mask(frame: pd.DataFrame) -> pd.Series:
@@ -179,18 +178,38 @@ def _latest_arrears(this: pd.DataFrame) -> dict[str, pd.Series]:
     return {"latest_period": latest["period"], "arrears": latest["si_arrears"].astype("float64").fillna(0.0)}
 
 
-def _growth_base(this: pd.DataFrame, last: pd.DataFrame) -> dict[str, pd.Series]:
+class _ReportTaxes:
+    """The tax codes of this year's reports and then last year's as integer codes, factorized once
+    for every figure summed per enterprise."""
+
+    def __init__(self, this: pd.DataFrame, last: pd.DataFrame):
+        self.rows = len(this)
+        both = [f["tax_code"] for f in (this, last) if not f.empty]
+        self.codes, self.keys = pd.factorize(pd.concat(both, ignore_index=True)) if both else ([], pd.Index([]))
+
+    def sum_this(self, values: pd.Series) -> pd.Series:
+        """tax_code -> exact sum of this year's rows' `values` (0 for an enterprise of last year only)."""
+        return _scatter_sum(self.codes[:self.rows], self.keys, values.to_numpy())
+
+
+def _scatter_sum(codes: np.ndarray, keys: pd.Index, values: np.ndarray) -> pd.Series:
+    sums = np.zeros(len(keys), dtype=np.int64)
+    np.add.at(sums, codes, np.asarray(values, dtype=np.int64))
+    return pd.Series(sums, index=keys)
+
+
+def _growth_base(this: pd.DataFrame, last: pd.DataFrame, taxes: _ReportTaxes) -> dict[str, pd.Series]:
     """Production of the months both years reported, this year and the year before, in micro-units.
     A (tax code, month) is one integer per row, so the months in common are one intersect1d."""
     if this.empty or last.empty:
         return {c: pd.Series(dtype="int64") for c in ("now", "before", "common_months")}
-    codes, taxes = pd.factorize(pd.concat([this["tax_code"], last["tax_code"]], ignore_index=True))
-    keys = codes * 16 + np.concatenate([this["month"].to_numpy(dtype=np.int64), last["month"].to_numpy(dtype=np.int64)])
+    keys = taxes.codes * 16 + np.concatenate([this["month"].to_numpy(dtype=np.int64),
+                                               last["month"].to_numpy(dtype=np.int64)])
     common, now, before = np.intersect1d(keys[:len(this)], keys[len(this):], assume_unique=True, return_indices=True)
-    tax = taxes.take(common // 16)
-    return {"now": _by_tax(tax, micro(this["production_value"]).to_numpy()[now]),
-            "before": _by_tax(tax, micro(last["production_value"]).to_numpy()[before]),
-            "common_months": _by_tax(tax, np.left_shift(1, common % 16 - 1))}
+    code = common // 16
+    return {"now": _scatter_sum(code, taxes.keys, micro(this["production_value"]).to_numpy()[now]),
+            "before": _scatter_sum(code, taxes.keys, micro(last["production_value"]).to_numpy()[before]),
+            "common_months": _scatter_sum(code, taxes.keys, np.left_shift(1, common % 16 - 1))}
 
 
 def _flag_initiatives(noms: pd.DataFrame) -> pd.Series:
@@ -203,12 +222,6 @@ def judge(facts) -> "EnterpriseYear":
     if "judge" not in facts.derived:
         facts.derived["judge"] = EnterpriseYear(facts)
     return facts.derived["judge"]
-
-
-def _sum_micro(frame: pd.DataFrame, column: str) -> pd.Series:
-    if frame.empty:
-        return pd.Series(dtype="int64")
-    return _by_tax(frame["tax_code"], micro(frame[column]).to_numpy())
 
 
 def join_reasons(named: list[tuple[str, Verdict]]) -> str | None:
