@@ -281,11 +281,15 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
         changed: set[str] = set()
         context: Context | None = None      # the roster and zones as validation sees them, until they move
 
+        def current_context() -> Context:
+            nonlocal context
+            context = context or _context(conn, as_of)
+            return context
+
         def validate(form: str, ids: list[int], raw=None, archive_=None, first_seen=None) -> None:
             nonlocal years, context
-            context = context or _context(conn, as_of)
-            touched = step(f"validate:{form}", validate_and_load, conn, form, ids, run_id, context, summary,
-                           archive_, raw, first_seen)
+            touched = step(f"validate:{form}", validate_and_load, conn, form, ids, run_id, current_context(),
+                           summary, archive_, raw, first_seen)
             if form in REFERENCE_FORMS:
                 context = None
             changed.add(form)
@@ -296,6 +300,7 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
             batches = _batches([f for f in new if f.form == form], lambda f: f.size, settings.batch_bytes)
             for batch in batches:
                 read = step(f"read:{form}", read_files, batch)
+                current_context()     # read before ingest: a query after it would wait for the raw rows' COPY
                 fresh, raw, seen = step(f"ingest:{form}", ingest_form, conn, form, read, run_id, summary, archive)
                 if fresh:
                     validate(form, fresh, raw, None, seen)
@@ -306,7 +311,7 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
             # Fresh files were validated against today's roster and zones, unless a later batch of
             # the roster or zones itself changed them.
             done = set() if form in REFERENCE_FORMS and len(batches) > 1 else set(fresh_all)
-            sizes = load.file_sizes(conn, sorted(again - done))
+            sizes = load.file_sizes(conn, sorted(again - done)) if again - done else {}
             for batch in _batches(sorted(sizes), sizes.get, settings.batch_bytes):
                 validate(form, batch, None, archive)
         summary.nothing_new = not new and not reprocess
