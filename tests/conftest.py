@@ -117,6 +117,17 @@ def demo_warehouse(request) -> str:
     return request.getfixturevalue(name)
 
 
+@pytest.fixture
+def demo_conn(demo_warehouse):
+    """A connection to a demo warehouse (both kinds) whose changes are rolled back after the test."""
+    engine = create_engine(demo_warehouse)
+    with engine.connect() as connection:
+        connection.begin()
+        yield connection
+        connection.rollback()
+    engine.dispose()
+
+
 def mart_sql(url: str, mart: str) -> str:
     return f"mart_{mart}" if url.startswith("sqlite") else f"mart.{mart}"
 

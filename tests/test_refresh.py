@@ -6,7 +6,7 @@ import statistics
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 
 from tasks.refresh import ALL_MONTHS, OUTLIER_COLUMNS, outliers, refresh_marts
 from warehouse.schema import table
@@ -58,13 +58,8 @@ def test_outliers_match_a_plain_loop_over_trailing_six_months():
 
 
 @pytest.fixture
-def conn(demo_warehouse):
-    engine = create_engine(demo_warehouse)
-    with engine.connect() as connection:
-        connection.begin()
-        yield connection
-        connection.rollback()
-    engine.dispose()
+def conn(demo_conn):
+    return demo_conn
 
 
 @pytest.mark.e2e

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, delete, select, text, update
+from sqlalchemy import delete, select, text, update
 
 from tasks import snapshot
 from tasks.refresh import refresh_marts
@@ -17,13 +17,8 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def conn(demo_warehouse):
-    engine = create_engine(demo_warehouse)
-    with engine.connect() as connection:
-        connection.begin()
-        yield connection
-        connection.rollback()
-    engine.dispose()
+def conn(demo_conn):
+    return demo_conn
 
 
 def _staged_periods(conn, year: int) -> list[str]:
