@@ -132,7 +132,8 @@ def month_sums(facts: YearFacts, by: str | None = None) -> MonthSums:
         keep = key_codes >= 0
         at = (key_codes[keep], indicator_codes[keep], data["month"].to_numpy(dtype=np.intp)[keep] - 1)
         amounts = np.zeros((len(keys), len(indicators), 12), dtype=np.int64)
-        np.add.at(amounts, at, data["amount"].to_numpy(dtype=np.int64)[keep])
+        flat = np.ravel_multi_index(at, amounts.shape)     # numpy's add.at is 6x faster on one flat index
+        np.add.at(amounts.reshape(-1), flat, data["amount"].to_numpy(dtype=np.int64)[keep])
         present = np.zeros(amounts.shape, dtype=bool)
         present[at] = True
         facts.derived[name] = MonthSums(pd.Index(keys), pd.Index(indicators), amounts, present)
