@@ -224,9 +224,19 @@ def _operating(roster: pd.DataFrame, year: int) -> pd.DataFrame:
     show names and zones look them up for their own rows: the grid has 12 rows per enterprise)."""
     if roster.empty:
         return pd.DataFrame(columns=["tax_code", "month", "month_end", "status"])
-    grid = pd.DataFrame({"tax_code": roster["tax_code"].unique()}).merge(_month_ends(year), how="cross")
-    grid = as_of(grid, "tax_code", "month_end", roster, ["status"], fallback_first=False)
-    return grid
+    taxes = roster["tax_code"].unique()
+    ordered = roster.sort_values(["tax_code", "valid_from"], kind="stable")
+    ends = _month_ends(year)["month_end"].to_numpy()
+    # Each version counts from the first month whose last day it has started by; per enterprise and
+    # month, the latest such version (positions rise with valid_from within an enterprise).
+    starts = np.searchsorted(ends, pd.to_datetime(ordered["valid_from"]).to_numpy(ends.dtype), side="left")
+    latest = np.full((len(taxes), 13), -1)
+    np.maximum.at(latest, (pd.Index(taxes).get_indexer(ordered["tax_code"]), starts), np.arange(len(ordered)))
+    latest = np.maximum.accumulate(latest, axis=1)[:, :12].ravel()
+    return pd.DataFrame({"tax_code": taxes.take(np.repeat(np.arange(len(taxes)), 12)),
+                         "month": np.tile(np.arange(1, 13, dtype=np.int64), len(taxes)),
+                         "month_end": np.tile(ends, len(taxes)),
+                         "status": ordered["status"].array.take(latest, allow_fill=True)})
 
 
 OUTLIER_COLUMNS = ("production_value", "revenue", "export_value", "import_value", "budget_paid")

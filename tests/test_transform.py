@@ -4,7 +4,7 @@ import random
 
 import pandas as pd
 
-from tasks.transform import as_of, current_versions
+from tasks.transform import _operating, as_of, current_versions
 
 
 def _versions(rng: random.Random) -> pd.DataFrame:
@@ -56,3 +56,20 @@ def test_current_versions_keep_the_latest_submission_and_the_first_time_seen():
         assert got.loc[(tax, period), "value"] == latest["value"]
         assert got.loc[(tax, period), "first_submitted_at"] == group["submitted_at"].min()
     assert len(got) == frame.groupby(["tax_code", "period"]).ngroups
+
+
+def test_the_month_grid_has_each_enterprise_status_on_every_month_end_as_a_plain_loop_does():
+    rng = random.Random(11)
+    versions = _versions(rng)
+    edge = pd.DataFrame([{"tax_code": "E1", "valid_from": pd.Timestamp("2022-03-31"), "status": "hoạt động"},
+                         {"tax_code": "E1", "valid_from": pd.Timestamp("2022-04-01"), "status": "tạm ngừng"},
+                         {"tax_code": "E1", "valid_from": pd.Timestamp("2022-04-20"), "status": "giải thể"}])
+    versions = pd.concat([versions, edge], ignore_index=True)        # a month's last day, two in one month
+    for year in (2021, 2022, 2023):
+        grid = _operating(versions, year)
+        probes = grid.rename(columns={"month_end": "when"})
+        assert len(grid) == 12 * versions["tax_code"].nunique()
+        assert list(grid["month_end"]) == [pd.Timestamp(year, m, 1) + pd.offsets.MonthEnd(0)
+                                           for m in grid["month"]] and set(grid["month"]) == set(range(1, 13))
+        got = [None if pd.isna(v) else v for v in grid["status"]]
+        assert got == _by_hand(probes, versions, "status", fallback_first=False)
