@@ -1,8 +1,8 @@
-"""The indicators of contract.md section 4 as one long table of exact amounts.
+"""The indicators of contract.md section 4 as exact amounts, summed per key and month.
 
-Each row is (indicator, month, zone_code, tax_code, amount) with `amount` an
-integer in millionths of the source unit (or a count), so that sums are exact;
-`DIVISORS` turns a sum into the mart's unit.
+Each source row counts for an indicator in a month, a zone and (for most) an
+enterprise, with an amount that is an integer in millionths of the source unit
+(or a count), so that sums are exact; `DIVISORS` turns a sum into the mart's unit.
 """
 
 from __future__ import annotations
@@ -32,24 +32,32 @@ DIVISORS = {
     "clean_land": 10**6,       # ha -> ha
     "new_jobs": 1, "new_zones": 1, "violations_serious": 1, "violations_minor": 1,
 }
-COLUMNS = ["indicator", "month", "zone_code", "tax_code", "amount"]
 
 
 def exact(amount: int, indicator: str) -> Decimal:
     return Decimal(int(amount)) / Decimal(DIVISORS[indicator])
 
 
-def _long(frame: pd.DataFrame, indicator: str, amount: pd.Series) -> pd.DataFrame:
-    if frame.empty:
-        return pd.DataFrame(columns=COLUMNS)
-    out = pd.DataFrame({"indicator": indicator, "month": frame["month"].astype(int),
-                        "zone_code": frame["zone_code"],
-                        "tax_code": frame["tax_code"] if "tax_code" in frame else pd.Series(None, index=frame.index, dtype="str"),
-                        "amount": amount.astype("int64")})
-    return out
+@dataclass(frozen=True)
+class Part:
+    """One source's rows of one indicator: month, key columns (shared by the parts of one source,
+    so each is factorized once) and exact amounts."""
+    indicator: str
+    month: np.ndarray                       # 1..12
+    keys: dict[str, pd.Series | None]       # zone_code, tax_code (None: the source has none)
+    amount: np.ndarray                      # int64
 
 
-def _violations(facts: YearFacts) -> list[pd.DataFrame]:
+def _keys(frame: pd.DataFrame) -> dict[str, pd.Series | None]:
+    return {"zone_code": frame["zone_code"], "tax_code": frame["tax_code"] if "tax_code" in frame else None}
+
+
+def _part(frame: pd.DataFrame, indicator: str, amount, keys: dict | None = None) -> Part:
+    return Part(indicator, frame["month"].to_numpy(dtype=np.intp), keys or _keys(frame),
+                np.asarray(amount, dtype=np.int64))
+
+
+def _violations(facts: YearFacts) -> list[Part]:
     events = facts.compliance
     if events.empty:
         return []
@@ -57,37 +65,36 @@ def _violations(facts: YearFacts) -> list[pd.DataFrame]:
     serious = facts.plan.rule("flag", "serious_severity")
     parts = {"violations_serious": events[incident & (events["severity"] == serious)],
              "violations_minor": events[incident & (events["severity"] != serious)]}
-    return [_long(part, name, pd.Series(1, index=part.index)) for name, part in parts.items()]
+    return [_part(part, name, np.ones(len(part))) for name, part in parts.items()]
 
 
-def measures(facts: YearFacts) -> pd.DataFrame:
-    """Every zoned indicator of the year, one row per source row (built once per year; read-only)."""
+def measures(facts: YearFacts) -> list[Part]:
+    """Every zoned indicator of the year, one part per source and indicator (built once per year; read-only)."""
     if "measures" not in facts.derived:
-        facts.derived["measures"] = _measures(facts)
+        facts.derived["measures"] = [p for p in _measures(facts) if len(p.month)]
     return facts.derived["measures"]
 
 
-def _measures(facts: YearFacts) -> pd.DataFrame:
+def _measures(facts: YearFacts) -> list[Part]:
     monthly = facts.reports
     parts = []
     if not monthly.empty:
-        parts += [_long(monthly, "production", micro(monthly["production_value"])),
-                  _long(monthly, "export", micro(monthly["export_value"])),
-                  _long(monthly, "new_jobs", monthly["workers_hired"].fillna(0)),
-                  _long(monthly, "budget_paid", micro(monthly["budget_paid"]))]
+        keys = _keys(monthly)           # four indicators, one pair of key columns
+        parts += [_part(monthly, "production", micro(monthly["production_value"]), keys),
+                  _part(monthly, "export", micro(monthly["export_value"]), keys),
+                  _part(monthly, "new_jobs", monthly["workers_hired"].fillna(0), keys),
+                  _part(monthly, "budget_paid", micro(monthly["budget_paid"]), keys)]
     inv = facts.investment
     if not inv.empty:
         inv = inv[inv["action"].isin(["cấp mới", "tăng vốn"])]
-        parts.append(_long(inv.assign(tax_code=inv["investor_tax_code"]), "investment", micro(inv["capital_change"])))
+        parts.append(_part(inv.assign(tax_code=inv["investor_tax_code"]), "investment", micro(inv["capital_change"])))
     if not facts.land.empty:
-        parts.append(_long(facts.land, "clean_land", micro(facts.land["cleared_ha"])))
+        parts.append(_part(facts.land, "clean_land", micro(facts.land["cleared_ha"])))
     zev = facts.zone_events
     if not zev.empty:
         new = zev[zev["event"] == "thành lập mới"]
-        parts.append(_long(new, "new_zones", pd.Series(1, index=new.index)))
-    parts += _violations(facts)
-    parts = [p for p in parts if not p.empty]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
+        parts.append(_part(new, "new_zones", np.ones(len(new))))
+    return parts + _violations(facts)
 
 
 @dataclass(frozen=True)
@@ -119,33 +126,47 @@ class MonthSums:
 
 
 def month_sums(facts: YearFacts, by: str | None = None) -> MonthSums:
-    """`measures` summed per `by` (a column, or None for the whole province) and month, built once per year:
-    one scatter-add into an integer array instead of a group-by per phase."""
+    """`measures` summed per `by` (a key column, or None for the whole province) and month, built
+    once per year: one scatter-add into an integer array instead of a group-by per phase."""
     name = f"month_sums:{by}"
     if name not in facts.derived:
-        data = measures(facts)
-        if by is not None:       # rows without a key get code -1 and are left out (numpy, not a frame filter)
-            key_codes, keys = _codes(facts, by)
+        parts = measures(facts)
+        indicators = pd.Index(list(dict.fromkeys(p.indicator for p in parts)))
+        if by is None:
+            codes, keys = [np.zeros(len(p.month), dtype=np.intp) for p in parts], pd.Index([None])
         else:
-            key_codes, keys = np.zeros(len(data), dtype=np.intp), [None]
-        indicator_codes, indicators = _codes(facts, "indicator")
-        keep = key_codes >= 0
-        at = (key_codes[keep], indicator_codes[keep], data["month"].to_numpy(dtype=np.intp)[keep] - 1)
+            codes, keys = _key_codes([p.keys[by] for p in parts], [len(p.month) for p in parts])
         amounts = np.zeros((len(keys), len(indicators), 12), dtype=np.int64)
-        flat = np.ravel_multi_index(at, amounts.shape)     # numpy's add.at is 6x faster on one flat index
-        np.add.at(amounts.reshape(-1), flat, data["amount"].to_numpy(dtype=np.int64)[keep])
         present = np.zeros(amounts.shape, dtype=bool)
-        present[at] = True
-        facts.derived[name] = MonthSums(pd.Index(keys), pd.Index(indicators), amounts, present)
+        flat, values = [np.zeros(0, dtype=np.intp)], [np.zeros(0, dtype=np.int64)]
+        for part, code in zip(parts, codes):      # rows without a key (code -1) are left out
+            keep = code >= 0
+            at = (code[keep], np.full(keep.sum(), indicators.get_loc(part.indicator)), part.month[keep] - 1)
+            flat.append(np.ravel_multi_index(at, amounts.shape))      # add.at is 6x faster on a flat index
+            values.append(part.amount[keep])
+        flat = np.concatenate(flat)
+        np.add.at(amounts.reshape(-1), flat, np.concatenate(values))
+        present.reshape(-1)[flat] = True
+        facts.derived[name] = MonthSums(keys, indicators, amounts, present)
     return facts.derived[name]
 
 
-def _codes(facts: YearFacts, column: str) -> tuple[np.ndarray, pd.Index]:
-    """`measures`' column as integer codes, factorized once per year for every month_sums."""
-    name = f"codes:{column}"
-    if name not in facts.derived:
-        facts.derived[name] = pd.factorize(measures(facts)[column])
-    return facts.derived[name]
+def _key_codes(columns: list[pd.Series | None], lengths: list[int]) -> tuple[list[np.ndarray], pd.Index]:
+    """Each part's key column as integer codes into one index of every key (-1: none); a column
+    several parts share is factorized once."""
+    index: dict = {}
+    done: dict[int, np.ndarray] = {}
+    codes = []
+    for column, length in zip(columns, lengths):
+        if column is None:
+            codes.append(np.full(length, -1, dtype=np.intp))
+            continue
+        if id(column) not in done:
+            local, uniques = pd.factorize(column)
+            mapping = np.array([index.setdefault(u, len(index)) for u in uniques] + [-1], dtype=np.intp)
+            done[id(column)] = mapping[local]          # local -1 takes the appended -1
+        codes.append(done[id(column)])
+    return codes, pd.Index(list(index))
 
 
 def admin_share(admin: pd.DataFrame, months: range) -> tuple[int, int]:
