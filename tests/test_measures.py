@@ -38,3 +38,37 @@ def test_growth_percentages_are_decimals_quantized_even_for_huge_or_tied_values(
     got = change_pct(np.array(now, dtype=np.int64), np.array(before, dtype=np.int64))
     for n, b, g in zip(now, before, got.tolist()):
         assert g == float((Decimal(n - b) * 100 / Decimal(b)).quantize(Decimal("0.0001"))), (n, b)
+
+
+def test_month_sums_add_every_part_under_its_own_key_as_a_plain_loop_does():
+    from types import SimpleNamespace
+
+    from warehouse.marts.measures import Part, month_sums
+
+    rng = random.Random(12)
+
+    def column(n, pool):
+        return pd.Series([rng.choice(pool) for _ in range(n)], dtype="string[pyarrow]")
+
+    shared = column(300, ["A", "B", "C", None])            # one source, several indicators (like monthly)
+    parts = [Part(ind, np.array([rng.randint(1, 12) for _ in range(300)]), {"tax_code": shared},
+                  np.array([rng.randint(0, 10**12) for _ in range(300)])) for ind in ("x", "y")]
+    for ind, pool in (("y", ["D", "A", None]), ("z", ["E", "F", "B"])):   # keys that only later parts have
+        n = rng.randint(1, 50)
+        parts.append(Part(ind, np.array([rng.randint(1, 12) for _ in range(n)]), {"tax_code": column(n, pool)},
+                          np.array([rng.randint(0, 10**12) for _ in range(n)])))
+    parts.append(Part("w", np.array([3, 4]), {"tax_code": None}, np.array([5, 6])))   # a source without the key
+    expected, overall = {}, {}
+    for p in parts:
+        keys = p.keys["tax_code"] if p.keys["tax_code"] is not None else [None] * len(p.month)
+        for key, month, amount in zip(keys, p.month, p.amount):
+            overall[(p.indicator, int(month))] = overall.get((p.indicator, int(month)), 0) + int(amount)
+            if key is not None and key is not pd.NA:
+                expected[(key, p.indicator, int(month))] = expected.get((key, p.indicator, int(month)), 0) + int(amount)
+    sums = month_sums(SimpleNamespace(derived={"measures": parts}), "tax_code")
+    got = {(k, i, m): int(sums.amounts[a, b, m - 1]) for a, k in enumerate(sums.keys)
+           for b, i in enumerate(sums.indicators) for m in range(1, 13) if sums.present[a, b, m - 1]}
+    assert got == expected and set(sums.keys) == {"A", "B", "C", "D", "E", "F"}
+    total = month_sums(SimpleNamespace(derived={"measures": parts}), None)
+    assert {(i, m): int(total.amounts[0, b, m - 1]) for b, i in enumerate(total.indicators) for m in range(1, 13)
+            if total.present[0, b, m - 1]} == overall
