@@ -138,11 +138,15 @@ class EnterpriseYear:
     def production(self, taxes: list[str]) -> pd.Series:
         return exact_series(self._get(taxes, "production"), "production")
 
-    def enterprise_standing(self, tax: str) -> Verdict:
-        """k_enterprise / i_enterprise: compliance and social insurance of the nominee's enterprise."""
-        failed = [reasons[0] for passed, reasons in (self.compliance([tax]), self.social_insurance([tax]))
-                  if not passed[0]]
-        return Verdict(not failed, f"doanh nghiệp {tax}: " + "; ".join(failed) if failed else None)
+    def enterprise_standings(self, taxes: list[str]) -> list[Verdict]:
+        """k_enterprise / i_enterprise: compliance and social insurance of each nominee's enterprise
+        (all nominees at once: one lookup per figure, not per nomination)."""
+        (compliant, why_not), (insured, why_owed) = self.compliance(taxes), self.social_insurance(taxes)
+        verdicts = []
+        for tax, ok_c, why_c, ok_s, why_s in zip(taxes, compliant.tolist(), why_not, insured.tolist(), why_owed):
+            failed = [why for ok, why in ((ok_c, why_c), (ok_s, why_s)) if not ok]
+            verdicts.append(Verdict(not failed, f"doanh nghiệp {tax}: " + "; ".join(failed) if failed else None))
+        return verdicts
 
 
 Criterion = tuple[np.ndarray, list]     # passed per enterprise; the reason (None when passed) per enterprise

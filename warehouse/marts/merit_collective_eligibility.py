@@ -49,10 +49,11 @@ LABELS = {"k_excellent_years": "số năm xuất sắc", "k_members_completed": 
 def nomination_rows(facts, types: tuple[str, ...], judge_one) -> pd.DataFrame:
     noms = facts.nominations
     noms = noms[(noms["award"] == "bằng khen") & noms["nominee_type"].isin(types)] if not noms.empty else noms
-    judge = shared_judge(facts)
+    noms = noms.sort_values("nomination_id")
+    standings = shared_judge(facts).enterprise_standings(noms["tax_code"].tolist()) if len(noms) else []
     rows = []
-    for nom in noms.sort_values("nomination_id").itertuples():
-        verdicts = judge_one(nom, judge.enterprise_standing(nom.tax_code))
+    for nom, standing in zip(noms.itertuples(), standings):
+        verdicts = judge_one(nom, standing)
         counted = [v.passed for v in verdicts.values() if v.passed is not None]
         rows.append({"year": facts.year, "nomination_id": nom.nomination_id, "nominee_type": nom.nominee_type,
                      "nominee_name": nom.nominee_name, "tax_code": nom.tax_code,
