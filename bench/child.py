@@ -87,6 +87,7 @@ def _drop(url: str) -> None:
 def _incremental(landing: str, extra: Path, url: str, as_of: str) -> dict:
     """The fastest of INCREMENTAL_TRIES incremental runs, each on its own copy of the warehouse."""
     from flows.nightly import nightly
+    from run import steps          # bench/run.py, this script's folder
 
     tries = []
     for attempt in range(INCREMENTAL_TRIES):
@@ -94,6 +95,7 @@ def _incremental(landing: str, extra: Path, url: str, as_of: str) -> dict:
         _reset_peak()
         tries.append(_with_month(landing, extra, lambda: nightly(landing, copy, as_of)))
         tries[-1]["max_rss_mib"] = _peak_mib()
+        tries[-1]["steps"] = steps(copy, tries[-1]["run_id"])
     _drop(copy)
     best = min(tries, key=lambda t: t["seconds"])
     best["tries"] = [t["seconds"] for t in tries]

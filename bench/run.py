@@ -248,6 +248,7 @@ def report(label: str, floor: dict, full: dict, incremental: dict, rows: int, to
     print(f"{'incremental run, one new month':<34}{incremental['seconds']:>10.2f}   "
           f"{100 * incremental['seconds'] / wall:.1f}% of the full run   (fastest of "
           + ", ".join(f"{t:.2f}" for t in incremental["tries"]) + " s, each on a copy of the full run's warehouse)")
+    print(f"{'  its steps':<34}" + ", ".join(f"{s} {t:.2f}" for s, t in incremental["steps"]))
 
 
 def main() -> None:
