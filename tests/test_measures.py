@@ -72,3 +72,4 @@ def test_month_sums_add_every_part_under_its_own_key_as_a_plain_loop_does():
     total = month_sums(SimpleNamespace(derived={"measures": parts}), None)
     assert {(i, m): int(total.amounts[0, b, m - 1]) for b, i in enumerate(total.indicators) for m in range(1, 13)
             if total.present[0, b, m - 1]} == overall
+

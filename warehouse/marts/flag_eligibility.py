@@ -45,14 +45,27 @@ def build(facts) -> pd.DataFrame:
 
 
 def rank(frame: pd.DataFrame, per_cluster: int) -> pd.DataFrame:
-    """Among the eligible of a cluster: growth descending (none last), then production descending."""
+    """Among the eligible of a cluster: growth descending (none last), then production descending;
+    ties share the better rank (1 + how many rank strictly before). One sort, not a pairwise count."""
     frame = frame.copy()
+    eligible = np.flatnonzero((frame["eligible"] == True).to_numpy(dtype=bool)  # noqa: E712
+                              & frame["cluster"].notna().to_numpy())           # no cluster: no rank
+    part = frame.iloc[eligible]
+    growth = part["growth_pct"].to_numpy(dtype=float)
+    keys = (pd.factorize(part["cluster"])[0], np.isnan(growth), -np.nan_to_num(growth),
+            -part["production"].astype(float).to_numpy())
+    order = np.lexsort(keys[::-1])
+    ordered = [k[order] for k in keys]
+    same = np.zeros(len(order), dtype=bool)
+    same[1:] = np.logical_and.reduce([k[1:] == k[:-1] for k in ordered])          # ties the row before
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = ordered[0][1:] != ordered[0][:-1]                                # a cluster's first row
+    at = np.arange(len(order))
+    tie_start, cluster_start = (np.maximum.accumulate(np.where(flag, at, 0)) for flag in (~same, first))
+    ranks = np.empty(len(order), dtype=np.int64)
+    ranks[order] = tie_start - cluster_start + 1
     frame["cluster_rank"] = pd.Series([None] * len(frame), dtype=object)
-    frame["recommended"] = False
-    eligible = frame[frame["eligible"] == True]  # noqa: E712
-    for _, group in eligible.groupby("cluster"):
-        key = list(zip(group["growth_pct"].isna(), -group["growth_pct"].fillna(0), -group["production"].astype(float)))
-        frame.loc[group.index, "cluster_rank"] = [1 + sum(other < k for other in key) for k in key]  # ties share
+    frame.iloc[eligible, frame.columns.get_loc("cluster_rank")] = ranks.tolist()
     frame["recommended"] = frame["cluster_rank"].notna() & (frame["cluster_rank"].fillna(10**9) <= per_cluster)
     return frame[MART.column_names]
 
