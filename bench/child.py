@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import sys
 from contextlib import closing
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 INCREMENTAL_TRIES = 3
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from run import drop_pg_database, pg_database, steps  # noqa: E402  (bench/run.py, this script's folder)
 
 
 def _reset_peak() -> None:
@@ -48,46 +50,28 @@ def _with_month(landing: str, extra: Path, run):
 
 
 def _copy_of(url: str, name: str) -> str:
-    """A copy of the warehouse at `url` (a PostgreSQL database made from it as a template; a
-    copied SQLite file), for one incremental run."""
-    if url.startswith("sqlite:///"):
-        import sqlite3
-
-        source = Path(url.removeprefix("sqlite:///"))
-        target = source.with_name(f"{name}.db")
-        target.unlink(missing_ok=True)
-        with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
-            src.backup(dst)                    # the WAL's pages too, unlike a file copy
-        return f"sqlite:///{target}"
-    from sqlalchemy import create_engine, text
-
-    server, database = url.rsplit("/", 1)
-    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{database}"'))
-    admin.dispose()
-    return f"{server}/{name}"
+    """A copy of the warehouse at `url` (a PostgreSQL database made from it as a template; an
+    SQLite backup), for one incremental run."""
+    if not url.startswith("sqlite:///"):
+        return pg_database(name, template=url.rsplit("/", 1)[1])
+    source = Path(url.removeprefix("sqlite:///"))
+    target = source.with_name(f"{name}.db")
+    target.unlink(missing_ok=True)
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)                    # the WAL's pages too, unlike a file copy
+    return f"sqlite:///{target}"
 
 
 def _drop(url: str) -> None:
-    if url.startswith("sqlite:///"):
-        for suffix in ("", "-wal", "-shm"):
-            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
-        return
-    from sqlalchemy import create_engine, text
-
-    server, database = url.rsplit("/", 1)
-    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-    admin.dispose()
+    if not url.startswith("sqlite:///"):
+        return drop_pg_database(url.rsplit("/", 1)[1])
+    for suffix in ("", "-wal", "-shm"):
+        Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
 
 
 def _incremental(landing: str, extra: Path, url: str, as_of: str) -> dict:
     """The fastest of INCREMENTAL_TRIES incremental runs, each on its own copy of the warehouse."""
     from flows.nightly import nightly
-    from run import steps          # bench/run.py, this script's folder
 
     tries = []
     for attempt in range(INCREMENTAL_TRIES):

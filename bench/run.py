@@ -205,15 +205,25 @@ def steps(warehouse: str, run_id: int) -> list[tuple[str, float]]:
     return [(s, float(t)) for s, t in rows]
 
 
-def pg_database(name: str) -> str:
+def pg_database(name: str, template: str | None = None) -> str:
+    """A new, empty PostgreSQL database (or a copy of `template`) in place of any of that name."""
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+              f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_pg_database(name: str) -> None:
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _pg_admin(*statements: str) -> None:
     from sqlalchemy import create_engine, text
 
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        for statement in statements:
+            conn.execute(text(statement))
     admin.dispose()
-    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
 
 
 def fastest(runs: list[dict], url: str) -> tuple[dict, dict, str]:

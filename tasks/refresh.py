@@ -191,28 +191,28 @@ def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_sin
 
 def refresh_whole(conn: Connection, roster: pd.DataFrame, zones: pd.DataFrame, roster_moved: bool = True,
                   files=None) -> None:
-    """The marts not split by year: rejections and warnings (only the rows of `files`, a SELECT of
-    landing paths, when given), zones (config can change them) and, unless the staged roster is
-    known not to have moved, enterprises."""
+    """The marts not split by year: zones (config can change them), enterprises unless the staged
+    roster is known not to have moved, and the findings (of `files` only, when given)."""
+    findings = {mart.name for mart in FINDINGS}
     for name, mart in MARTS.items():
-        if not mart.per_year and (roster_moved or name != ROSTER_DIMENSION):
+        if not mart.per_year and name not in findings and (roster_moved or name != ROSTER_DIMENSION):
             target = table(conn.dialect.name, "mart", name)
-            built = mart.build(conn, roster, zones)
-            if isinstance(built, pd.DataFrame):
-                conn.execute(delete(target))
-                bulk_insert(conn, target, built)
-            else:
-                _refill(conn, target, mart.column_names, built, files)
+            conn.execute(delete(target))
+            bulk_insert(conn, target, mart.build(conn, roster, zones))
+    _refill_findings(conn, files)
 
 
-def _refill(conn: Connection, target, columns: list[str], rows, files) -> None:
-    """A mart of staged rows by landing file (INSERT ... SELECT): whole, or the rows of `files`."""
-    if files is None:
-        conn.execute(delete(target))
-    else:
-        conn.execute(delete(target).where(target.c.file.in_(files)))
-        rows = rows.where(table(conn.dialect.name, "ops", "files").c.path.in_(files))
-    conn.execute(insert(target).from_select(columns, rows))
+def _refill_findings(conn: Connection, files) -> None:
+    """Rejections and warnings, filled inside the warehouse (INSERT ... SELECT): whole, or only the
+    rows of `files` (a SELECT of landing paths)."""
+    for mart in FINDINGS:
+        target, rows = table(conn.dialect.name, "mart", mart.name), mart.build(conn)
+        if files is None:
+            conn.execute(delete(target))
+        else:
+            conn.execute(delete(target).where(target.c.file.in_(files)))
+            rows = rows.where(table(conn.dialect.name, "ops", "files").c.path.in_(files))
+        conn.execute(insert(target).from_select(mart.column_names, rows))
 
 
 def touched_files(conn: Connection, run_id: int | None, since: str | None):
@@ -232,9 +232,7 @@ def touched_files(conn: Connection, run_id: int | None, since: str | None):
 def refresh_findings(conn: Connection, run_id: int) -> None:
     """Only the rejections and warnings of the run's files: it loaded no row (each new file was
     rejected whole), so no other mart can have changed."""
-    files = touched_files(conn, run_id, None)
-    for mart in FINDINGS:
-        _refill(conn, table(conn.dialect.name, "mart", mart.name), mart.column_names, mart.build(conn), files)
+    _refill_findings(conn, touched_files(conn, run_id, None))
 
 
 def _drop_vanished_years(conn: Connection, years: list[int]) -> None:

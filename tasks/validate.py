@@ -138,7 +138,7 @@ def run_suite(form: Form, typed: pd.DataFrame, raw: pd.DataFrame, ctx: Context) 
     batch = _gx_batch_definition().get_batch(batch_parameters={"dataframe": _gx_frame(form, typed, ctx)})
     params = {"run_yyyymm": ctx.run_yyyymm}
     summary = batch.validate(_suite(form.name), result_format="BOOLEAN_ONLY", expectation_parameters=params)
-    failed = [_ran(result, form).expectation_config for result in summary.results if not _ran(result, form).success]
+    failed = [r.expectation_config for r in (_ran(result, form) for result in summary.results) if not r.success]
     if not failed:
         return []
     from great_expectations.core import ExpectationSuite

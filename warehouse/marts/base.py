@@ -30,7 +30,7 @@ class Mart:
     comment_vi: str
     columns: tuple[MartColumn, ...]
     build: Callable | None = None     # facts -> DataFrame with the columns above; whole marts:
-    per_year: bool = True             # (conn, roster, zones) -> DataFrame, or a SELECT run in the warehouse
+    per_year: bool = True             # (conn, roster, zones) -> DataFrame; rejections.FINDINGS: conn -> SELECT
 
     @property
     def column_names(self) -> list[str]:

@@ -15,7 +15,7 @@ C_FILE = ("file", TEXT, "Đường dẫn tệp trong thư mục nhận (landing)
 C_SEEN = ("first_seen_at", STAMP, "Thời điểm tệp được nhận lần đầu (UTC)")
 
 
-def build_from(staged: str, order: str, conn, roster=None, zones=None) -> Select:
+def build_from(staged: str, order: str, conn) -> Select:
     """The SELECT that fills the mart inside the warehouse (INSERT ... SELECT: no rows through Python)."""
     from warehouse.marts import MARTS
     from warehouse.schema import table
