@@ -120,6 +120,8 @@ def replace_staging(conn: Connection, form: str, file_ids: list[int], accepted: 
     conn.execute(delete(staged).where(staged.c.file_id.in_(file_ids)))
     conn.execute(delete(rej).where(rej.c.file_id.in_(file_ids)))
     _file_counts(conn, form, file_ids, accepted, rejections, run_id)
+    if form == "monthly_report":
+        _file_months(conn, file_ids, accepted)
     bulk_insert(conn, rej, rejections.rename(columns=TO_DB).assign(form=form))
     bulk_insert(conn, staged, accepted.rename(columns=TO_DB))     # last: PostgreSQL copies it in while we go on
 
@@ -138,6 +140,14 @@ def _file_counts(conn, form, file_ids, accepted, rejections, run_id) -> None:
         min_month=bindparam("low"), max_month=bindparam("high")),
         [{"fid": fid, "good": int(good.get(fid, 0)), "bad": int(bad.get(fid, 0)), "low": spans[fid][0],
           "high": spans[fid][1]} for fid in file_ids])
+
+
+def _file_months(conn: Connection, file_ids: list[int], accepted: pd.DataFrame) -> None:
+    """ops.file_months of the files, as the staged rows now stand (snapshot.month_prints sums it)."""
+    target = _t(conn, "ops", "file_months")
+    conn.execute(delete(target).where(target.c.file_id.in_(file_ids)))
+    counted = accepted.groupby(["_file_id", "period"])["_row_number"].agg(["size", "sum"]).reset_index()
+    bulk_insert(conn, target, counted.set_axis(["file_id", "period", "rows", "row_numbers"], axis=1))
 
 
 def _month_text(values: pd.Series) -> pd.Series:

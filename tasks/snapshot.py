@@ -4,7 +4,8 @@ and builds only that month from staging, not the whole year and the year before.
 
 A stored month is reused only when all of these hold:
 - the run did not change that month's reports: it comes before the run's earliest changed month;
-- staging still holds the same rows for it: their count, and the sums of their file ids and row numbers;
+- staging still holds the same rows for it: their count, and the sums of their file ids and row numbers
+  (from ops.file_months, which load.replace_staging, the one writer of staged rows, keeps with them);
 - every month before it in its year is reused too (staging is read from one month to December);
 - the roster is the same, since zones are attributed as of each month's end;
 - the code that built it is the same (FACTS_VERSION).
@@ -25,22 +26,20 @@ FACTS_VERSION = 1       # raise it whenever transform.monthly_of_year's output c
 NONE_CHANGED = "9999-12"
 
 
-def _prints(staged, group_by=None):
-    """(rows, sum of file ids, sum of row numbers) of staged rows: they change when rows are added or dropped."""
-    return select(*([group_by] if group_by is not None else []), func.count(), func.coalesce(func.sum(staged.c.file_id), 0),
-                  func.coalesce(func.sum(staged.c.row_number), 0))
-
-
 def month_prints(conn: Connection) -> dict[str, tuple[int, int, int]]:
-    """Per period: the staged monthly reports' fingerprint (one scan, which also gives their years)."""
-    staged = table(conn.dialect.name, "staging", "monthly_report")
-    rows = conn.execute(_prints(staged, staged.c.period).where(staged.c.period.is_not(None)).group_by(staged.c.period))
+    """Per period: the staged monthly reports' fingerprint (rows, sum of file ids, sum of row
+    numbers), which also gives their years; summed from ops.file_months, not a scan of staging."""
+    t = table(conn.dialect.name, "ops", "file_months")
+    rows = conn.execute(select(t.c.period, func.sum(t.c.rows), func.sum(t.c.file_id * t.c.rows),
+                               func.sum(t.c.row_numbers)).group_by(t.c.period))
     return {period: (int(n), int(files), int(numbers)) for period, n, files, numbers in rows}
 
 
 def roster_print(conn: Connection) -> str:
     """The staged roster's fingerprint (every version: the zones attributed depend on all of them)."""
-    n, files, numbers = conn.execute(_prints(table(conn.dialect.name, "staging", "enterprises"))).one()
+    staged = table(conn.dialect.name, "staging", "enterprises")
+    n, files, numbers = conn.execute(select(func.count(), func.coalesce(func.sum(staged.c.file_id), 0),
+                                            func.coalesce(func.sum(staged.c.row_number), 0))).one()
     return f"{n}:{files}:{numbers}"
 
 

@@ -35,3 +35,23 @@ def test_0004_gives_the_derived_warnings_of_an_older_warehouse_their_report_mont
         rows = conn.execute(select(warnings.c.row_number, warnings.c.code, warnings.c.period)).all()
     engine.dispose()
     assert sorted(rows) == [(2, "late_report", "2023-05"), (3, "outlier", "2023-06"), (3, "unknown_column", None)]
+
+
+def test_0005_counts_the_staged_reports_of_an_older_warehouse_per_file_and_month(url):
+    engine = make_engine(url)
+    migrate(engine)
+    with engine.begin() as conn:          # a warehouse as revision 0004 left it, with staged reports
+        d = conn.dialect.name
+        reports, counts = table(d, "staging", "monthly_report"), table(d, "ops", "file_months")
+        conn.execute(insert(reports), [{"file_id": f, "row_number": r, "tax_code": "A", "period": p}
+                                       for f, r, p in ((1, 2, "2023-05"), (1, 3, "2023-05"), (1, 4, "2023-06"),
+                                                       (2, 2, "2023-05"), (2, 3, None))])
+        counts.drop(conn)
+        name, schema = version_table(d)
+        where = f'"{schema}"."{name}"' if schema else f'"{name}"'
+        conn.execute(text(f"UPDATE {where} SET version_num = '0004'"))
+    migrate(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(select(counts.c.file_id, counts.c.period, counts.c.rows, counts.c.row_numbers)).all()
+    engine.dispose()
+    assert sorted(rows) == [(1, "2023-05", 2, 5), (1, "2023-06", 1, 4), (2, "2023-05", 1, 2)]

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, func, select, text, update
 
-from tasks import snapshot
+from tasks import load, snapshot
 from tasks.refresh import refresh_marts
 from tasks.snapshot import Snapshots, from_bytes, month_blobs, month_prints
 from tasks.transform import monthly_of_year, roster_versions
+from warehouse.dialect import read_table
 from warehouse.schema import table
 
 pytestmark = pytest.mark.e2e
@@ -50,10 +51,26 @@ def test_the_months_before_the_change_are_reused_as_staging_would_build_them(con
     pd.testing.assert_frame_equal(_sorted(reused)[expected.columns], _sorted(expected))
 
 
+def _staging_prints(conn) -> dict[str, tuple[int, int, int]]:
+    """What month_prints must equal, counted from the staged rows themselves."""
+    staged = table(conn.dialect.name, "staging", "monthly_report")
+    rows = conn.execute(select(staged.c.period, func.count(), func.sum(staged.c.file_id), func.sum(staged.c.row_number))
+                        .group_by(staged.c.period))
+    return {period: (int(n), int(files), int(numbers)) for period, n, files, numbers in rows}
+
+
+def test_the_month_fingerprints_count_the_staged_rows(conn):
+    assert month_prints(conn) == _staging_prints(conn)
+
+
 def test_a_month_whose_staged_rows_changed_is_rebuilt_with_every_month_after_it(conn):
+    """A file re-loaded without one of its May rows (through load.replace_staging, the one writer)."""
     staged = table(conn.dialect.name, "staging", "monthly_report")
     victim = conn.execute(select(staged.c.file_id, staged.c.row_number).where(staged.c.period == "2023-05")).first()
-    conn.execute(delete(staged).where(staged.c.file_id == victim.file_id, staged.c.row_number == victim.row_number))
+    rows = read_table(conn, staged, staged.c.file_id == victim.file_id).rename(columns=load.FROM_DB)
+    kept = rows[rows["_row_number"] != victim.row_number]
+    load.replace_staging(conn, "monthly_report", [victim.file_id], kept, pd.DataFrame(columns=["_file_id", "_row_number"]), 99)
+    assert month_prints(conn) == _staging_prints(conn)
     reused, start = _reuse(conn, 2023, None)
     assert start == "2023-05" and reused["period"].max() == "2023-04"
     assert _reuse(conn, 2022, None)[1] == "2023-01"         # the year before is untouched: all of it reused

@@ -76,6 +76,18 @@ def _ops(md: MetaData, dialect: str) -> None:
       Column("seconds", Float),
       Column("rows_in", BigInteger), Column("rows_out", BigInteger))
     month_facts(md, dialect)
+    file_months(md, dialect)
+
+
+def file_months(md: MetaData, dialect: str) -> Table:
+    """Per monthly-report file and month: how many of its rows are staged and the sum of their row
+    numbers, kept with staging by load.replace_staging, so that snapshot.month_prints need not scan
+    every staged report on every run."""
+    schema, name = qualified(dialect, "ops", "file_months")
+    return Table(name, md,
+                 Column("file_id", Integer, primary_key=True), Column("period", String(7), primary_key=True),
+                 Column("rows", BigInteger, nullable=False), Column("row_numbers", BigInteger, nullable=False),
+                 schema=schema)
 
 
 def month_facts(md: MetaData, dialect: str) -> Table:
