@@ -104,6 +104,12 @@ def month_facts(md: MetaData, dialect: str) -> Table:
                  schema=schema)
 
 
+def _by_period(form: str) -> list[Index]:
+    """Monthly reports by period: a run reads only the months it changed, which must not scan
+    every year of history."""
+    return [Index("ix_staging_monthly_report_period", "period")] if form == "monthly_report" else []
+
+
 def _raw_and_staging(md: MetaData, dialect: str) -> None:
     for form in FORMS.values():
         schema, name = qualified(dialect, "raw", form.name)
@@ -112,7 +118,7 @@ def _raw_and_staging(md: MetaData, dialect: str) -> None:
         schema, name = qualified(dialect, "staging", form.name)
         # (file_id, row_number) finds a file's rows and one row: re-validation and warnings use both
         Table(name, md, *_provenance(), *[Column(c.name, _typed(c.kind)) for c in form.columns],
-              Index(f"ix_staging_{form.name}_file_row", "file_id", "row_number"), schema=schema)
+              Index(f"ix_staging_{form.name}_file_row", "file_id", "row_number"), *_by_period(form.name), schema=schema)
     for name, cols in {
         "rejections": [Column("form", String(32), nullable=False), Column("row_number", Integer),
                        Column("column", Text), Column("value", Text), Column("reason_code", String(32)),
