@@ -6,6 +6,7 @@ Rule parameters come from the year's plan (`awards:` in config/plans/<year>.yaml
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import Decimal
 
 import numpy as np
@@ -49,7 +50,8 @@ class EnterpriseYear:
             "late": _month_mask(months[expected & status["reported_late"].to_numpy(dtype=bool)]),
             "budget": taxes.sum_this(micro(this["budget_paid"])) if len(this) else pd.Series(dtype="int64"),
             "production": taxes.sum_this(micro(this["production_value"])) if len(this) else pd.Series(dtype="int64"),
-            **_latest_arrears(this), **_growth_base(this, last, taxes), "initiatives": _flag_initiatives(facts.nominations),
+            **_latest_arrears(this, taxes), **_growth_base(this, last, taxes),
+            "initiatives": _flag_initiatives(facts.nominations),
         }
         self._bad_events(facts.compliance)
 
@@ -170,16 +172,23 @@ def _month_mask(frame: pd.DataFrame) -> pd.Series:
     return _by_tax(frame["tax_code"], np.left_shift(1, frame["month"].to_numpy(dtype=np.int64) - 1))
 
 
+@lru_cache(maxsize=4096)          # one per set of months
 def _months(mask: int) -> str:
     return ", ".join(str(m) for m in range(1, 13) if mask >> (m - 1) & 1)
 
 
-def _latest_arrears(this: pd.DataFrame) -> dict[str, pd.Series]:
-    """The period and social-insurance arrears of each enterprise's last report of the year."""
+def _latest_arrears(this: pd.DataFrame, taxes: "_ReportTaxes") -> dict[str, pd.Series]:
+    """The period and social-insurance arrears of each enterprise's last report of the year (one
+    report per enterprise and month: the row whose month is its enterprise's latest)."""
     if this.empty:
         return {"latest_period": pd.Series(dtype=object), "arrears": pd.Series(dtype="float64")}
-    latest = this.sort_values("period").drop_duplicates("tax_code", keep="last").set_index("tax_code")
-    return {"latest_period": latest["period"], "arrears": latest["si_arrears"].astype("float64").fillna(0.0)}
+    codes, month = taxes.codes[:taxes.rows], this["month"].to_numpy(dtype=np.int64)
+    latest = np.zeros(len(taxes.keys), dtype=np.int64)
+    np.maximum.at(latest, codes[codes >= 0], month[codes >= 0])
+    rows = np.flatnonzero((codes >= 0) & (month == latest[codes]))
+    index = taxes.keys[codes[rows]]
+    return {"latest_period": pd.Series(this["period"].to_numpy(dtype=object)[rows], index=index),
+            "arrears": pd.Series(this["si_arrears"].to_numpy(dtype="float64", na_value=np.nan)[rows], index=index).fillna(0.0)}
 
 
 class _ReportTaxes:
@@ -209,7 +218,11 @@ def _growth_base(this: pd.DataFrame, last: pd.DataFrame, taxes: _ReportTaxes) ->
         return {c: pd.Series(dtype="int64") for c in ("now", "before", "common_months")}
     keys = taxes.codes * 16 + np.concatenate([this["month"].to_numpy(dtype=np.int64),
                                                last["month"].to_numpy(dtype=np.int64)])
-    common, now, before = np.intersect1d(keys[:len(this)], keys[len(this):], assume_unique=True, return_indices=True)
+    slot = np.full(len(taxes.keys) * 16, -1)        # (tax code, month) -> last year's row: no sort
+    slot[keys[len(this):]] = np.arange(len(last))
+    before = slot[keys[:len(this)]]
+    now = np.flatnonzero(before >= 0)
+    common, before = keys[now], before[now]
     code = common // 16
     return {"now": _scatter_sum(code, taxes.keys, micro(this["production_value"]).to_numpy()[now]),
             "before": _scatter_sum(code, taxes.keys, micro(last["production_value"]).to_numpy()[before]),
@@ -235,9 +248,8 @@ def join_reasons(named: list[tuple[str, Verdict]]) -> str | None:
 
 def join_reason_columns(named: dict[str, list[str | None]]) -> list[str | None]:
     """`join_reasons` for whole columns: criterion label -> the reason (or None) per row."""
-    labels = list(named)
-    return [" | ".join(f"{label}: {r}" for label, r in zip(labels, row) if r) or None
-            for row in zip(*named.values())]
+    labelled = [[r and f"{label}: {r}" for r in reasons] for label, reasons in named.items()]
+    return [" | ".join(filter(None, row)) or None for row in zip(*labelled)]
 
 
 def frame_or_empty(rows: list[dict], columns: list[str]) -> pd.DataFrame:

@@ -19,8 +19,8 @@ def candidates(facts) -> pd.DataFrame:
     """Enterprises operating in at least one month of the year, as on its last day."""
     from tasks.transform import as_of
 
-    operating = facts.operating[facts.operating["status"] == "hoạt động"]
-    codes = pd.DataFrame({"tax_code": sorted(operating["tax_code"].unique())})
+    active = (facts.operating["status"] == "hoạt động").to_numpy(dtype=bool)
+    codes = pd.DataFrame({"tax_code": np.sort(facts.operating["tax_code"][active].unique().to_numpy()).tolist()})
     codes["year_end"] = pd.Timestamp(facts.year, 12, 31)
     return as_of(codes, "tax_code", "year_end", facts.roster, ["name", "zone_code", "cluster"])
 

@@ -18,15 +18,32 @@ def monthly_status(facts) -> pd.DataFrame:
 
 
 def _monthly_status(facts) -> pd.DataFrame:
-    grid = facts.operating.copy()
-    grid["expected"] = grid["status"] == "hoạt động"
-    reports = facts.reports[["tax_code", "month", "late"]] \
-        if not facts.reports.empty else pd.DataFrame(columns=["tax_code", "month", "late"])
-    grid = grid.merge(reports, on=["tax_code", "month"], how="left")
-    grid["received"] = grid["expected"] & grid["late"].notna()
-    grid["on_time"] = grid["received"] & (grid["late"] == False)  # noqa: E712  (NaN is not on time)
-    grid["reported_late"] = grid["received"] & (grid["late"] == True)  # noqa: E712
+    grid = facts.operating[["tax_code", "month"]].copy()
+    grid["expected"] = (facts.operating["status"] == "hoạt động").to_numpy(dtype=bool)
+    late = _lateness(grid, facts.reports)
+    grid["received"] = grid["expected"] & ~np.isnan(late)
+    grid["on_time"] = grid["received"] & (late == 0)
+    grid["reported_late"] = grid["received"] & (late == 1)
     return grid
+
+
+def _lateness(grid: pd.DataFrame, reports: pd.DataFrame) -> np.ndarray:
+    """Per grid row (tax_code, month): 1 when its report came late, 0 on time, NaN without one (or
+    lateness unknown). One report per enterprise and month, found through a (code, month) slot
+    table rather than a merge on text."""
+    late = np.full(len(grid), np.nan)
+    if reports.empty or grid.empty:
+        return late
+    codes, taxes = pd.factorize(pd.concat([grid["tax_code"], reports["tax_code"]], ignore_index=True))
+    keys = codes * 16 + np.concatenate([grid["month"].to_numpy(dtype=np.int64), reports["month"].to_numpy(dtype=np.int64)])
+    keys[codes < 0] = -1                              # no tax code: no report found
+    slot = np.full(len(taxes) * 16, -1)
+    mine = keys[len(grid):] >= 0
+    slot[keys[len(grid):][mine]] = np.flatnonzero(mine)
+    at = np.where(keys[:len(grid)] >= 0, slot[np.maximum(keys[:len(grid)], 0)], -1)
+    flags = pd.array(reports["late"].to_numpy(dtype=object), dtype="boolean").to_numpy(dtype="float64", na_value=np.nan)
+    late[at >= 0] = flags[at[at >= 0]]
+    return late
 
 
 def phase_counts(facts) -> pd.DataFrame:
