@@ -14,7 +14,7 @@ import pandas as pd
 
 from warehouse.marts.measures import DIVISORS, change_pct, exact, exact_series
 from warehouse.marts.reporting_completeness import monthly_status
-from tasks.transform import micro
+from tasks.transform import micro, positions
 
 
 @dataclass
@@ -54,6 +54,7 @@ class EnterpriseYear:
             "initiatives": _flag_initiatives(facts.nominations),
         }
         self._bad_events(facts.compliance)
+        self._looked_up: list[tuple[pd.Index, list[str], np.ndarray]] = []
 
     def _bad_events(self, events: pd.DataFrame) -> None:
         if events.empty:
@@ -71,7 +72,20 @@ class EnterpriseYear:
 
     def _get(self, taxes: list[str], figure: str, default=0) -> np.ndarray:
         """One figure for these enterprises; `default` for the others (integers stay integers)."""
-        return self.figures[figure].reindex(taxes, fill_value=default).to_numpy()
+        series = self.figures[figure]
+        if series.empty:
+            return series.reindex(taxes, fill_value=default).to_numpy()
+        at = self._positions(series.index, taxes)
+        return np.where(at >= 0, series.to_numpy()[np.maximum(at, 0)], default)
+
+    def _positions(self, index: pd.Index, taxes: list[str]) -> np.ndarray:
+        """Where the enterprises are in a figure's index; figures summed over the reports share
+        one index, so the lookup is made once per index and list of enterprises."""
+        for known, probes, at in self._looked_up:
+            if known is index and probes is taxes:
+                return at
+        self._looked_up.append((index, taxes, positions(index, taxes)))
+        return self._looked_up[-1][2]
 
     def reporting(self, taxes: list[str]) -> Criterion:
         missing, late = self._get(taxes, "missing"), self._get(taxes, "late")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from warehouse.marts.base import (C_CLUSTER, C_NAME, C_PHASE, C_TAX, C_YEAR, C_ZONE, COUNT, VALUE, Mart, cols)
@@ -27,13 +28,13 @@ def build(facts) -> pd.DataFrame:
             frame[fig] = amounts if fig in COUNTED else exact_series(amounts, fig).array
         reports = phase_rows.reindex(index=codes, fill_value=0) if len(phase_rows) else None
         for src, dst in (("expected", "reports_expected"), ("received", "reports_received"), ("on_time", "reports_on_time")):
-            frame[dst] = reports[src].astype("int64").tolist() if reports is not None else 0
+            frame[dst] = reports[src].to_numpy(dtype=np.int64) if reports is not None else 0
         frame["phase_end"] = pd.Timestamp(facts.year, months[-1], 1) + pd.offsets.MonthEnd(0)
         frames.append(frame)
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["tax_code"])
     if frame.empty:
         return pd.DataFrame(columns=MART.column_names)
-    frame = as_of(frame, "tax_code", "phase_end", facts.roster, ["name", "zone_code", "cluster"])
+    frame = as_of(frame, "tax_code", "phase_end", facts.roster_by_tax, ["name", "zone_code", "cluster"])
     frame = frame.rename(columns={"name": "enterprise_name"}).assign(year=facts.year)
     return frame[MART.column_names]
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from tasks.transform import YearFacts, micro
+from tasks.transform import YearFacts, micro, positions
 
 UNITS = {
     "production": "tỷ đồng", "export": "triệu USD", "new_jobs": "người", "budget_paid": "tỷ đồng",
@@ -116,7 +116,7 @@ class MonthSums:
 
     def positions(self, keys) -> np.ndarray:
         """Where each of `keys` is among this table's keys (-1: no rows), for `total`."""
-        return self.keys.get_indexer(keys)
+        return positions(self.keys, keys)
 
     def keys_with(self, indicators, months) -> list:
         """Keys with some row of these indicators in these months."""
