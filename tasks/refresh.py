@@ -120,10 +120,12 @@ def _drop_orphan_warnings(conn: Connection, since: str) -> None:
 
 
 def replace_warnings(conn: Connection, facts: YearFacts, start: str) -> int:
-    """The year's derived warnings from month `start` on, recomputed from its facts."""
+    """The year's derived warnings from month `start` on, recomputed from its facts (before the
+    DELETE, which waits for the marts' COPY in flight)."""
     warnings, derived = _derived(conn)
+    found = derived_warnings(facts, start)
     conn.execute(delete(warnings).where(derived, warnings.c.period >= start, warnings.c.period <= f"{facts.year}-12"))
-    return bulk_insert(conn, warnings, derived_warnings(facts, start))
+    return bulk_insert(conn, warnings, found)
 
 
 def _replace_year(conn: Connection, name: str, facts: YearFacts, frame: pd.DataFrame) -> None:
@@ -136,9 +138,17 @@ def _replace_year(conn: Connection, name: str, facts: YearFacts, frame: pd.DataF
     bulk_insert(conn, mart, frame)
 
 
+# The order the year's marts are built in. Each mart's COPY runs in the background while the next
+# one builds, and any statement waits for it: the marts with big COPYs (tens of thousands of rows)
+# go before long builds, not before the merit marts, which build in a moment.
+BUILD_ORDER = ("phase_progress", "zone_phase_rollup", "reporting_completeness", "enterprise_scorecard",
+               "merit_collective_eligibility", "merit_individual_eligibility", "flag_eligibility")
+
+
 def refresh_year(conn: Connection, facts: YearFacts) -> dict[str, int]:
     built = {}
-    for name, mart in MARTS.items():
+    for name in BUILD_ORDER:
+        mart = MARTS[name]
         if mart.per_year and mart.build is not None:
             if "phase" in mart.column_names and not facts.changed_phases:
                 continue
