@@ -51,6 +51,7 @@ def build_landing(root: Path) -> None:
         f"BB2,{CODES['E8']},03/08/2023,PCCC,vi phạm,nhẹ,",
         f"BB3,{CODES['E9']},03/08/2023,ATGT,sự cố,nhẹ,",
         f"BB4,{CODES['E1']},03/08/2023,PCCC,kiểm tra,,",
+        f"BB5,{CODES['E7']},02/02/2023,lao động,sự cố,nghiêm trọng,",     # listed after BB1, happened before
     ])
     head = ("nomination_id,year,award,nominee_type,nominee_name,tax_code,person_id,members_total,members_completed,"
             "members_advanced,members_cstdcs,excellent_years,cstdcs_years,initiatives,discipline")
@@ -126,7 +127,8 @@ def test_flag_reasons_name_the_figures(awards_warehouse):
     assert "3 báo cáo trễ hạn (tháng 1, 2, 3/2023)" in rows["E4"]["reasons"]
     assert "nộp ngân sách năm 2023 là 0" in rows["E5"]["reasons"]
     assert "còn nợ BHXH 5 triệu đồng tại kỳ 12/2023" in rows["E6"]["reasons"]
-    assert "12/05/2023" in rows["E7"]["reasons"] and "BB1" in rows["E7"]["reasons"]
+    assert ("chấp hành pháp luật: sự cố nghiêm trọng lĩnh vực lao động ngày 02/02/2023 (biên bản BB5); "
+            "vi phạm nghiêm trọng lĩnh vực môi trường ngày 12/05/2023 (biên bản BB1)") in rows["E7"]["reasons"]
     assert "PCCC" in rows["E8"]["reasons"]
     assert "giảm 10,00%" in rows["E9"]["reasons"]
     assert "không có số liệu năm trước" in rows["E10"]["reasons"]       # a note on a passing criterion

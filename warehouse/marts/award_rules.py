@@ -64,8 +64,12 @@ class EnterpriseYear:
         incident = events["event_type"].isin(["vi phạm", "sự cố"])
         bad = events[(incident & (events["severity"] == serious))
                      | ((events["event_type"] == "vi phạm") & events["domain"].isin(self.rule("any_severity_domains")))]
-        bad = bad.sort_values("event_date")
-        self._bad = {t: bad.iloc[i] for t, i in bad.groupby("tax_code").indices.items()} if not bad.empty else {}
+        bad = bad[bad["tax_code"].notna()].sort_values("event_date")
+        self._bad = {}          # tax_code -> its serious events, in date order, as the reason names them
+        for tax, kind, severity, domain, day, record in zip(bad["tax_code"], bad["event_type"], bad["severity"],
+                                                            bad["domain"], bad["event_date"], bad["record_id"]):
+            event = " ".join(f"{kind} {severity or ''} lĩnh vực {domain} ngày {day:%d/%m/%Y} (biên bản {record})".split())
+            self._bad[tax] = f"{self._bad[tax]}; {event}" if tax in self._bad else event
 
     def rule(self, name):
         return self.plan.rule("flag", name)
@@ -120,12 +124,7 @@ class EnterpriseYear:
 
     def compliance(self, taxes: list[str]) -> Criterion:
         passed = np.array([t not in self._bad for t in taxes], dtype=bool)
-
-        def reason(tax: str) -> str:
-            return "; ".join(" ".join(f"{e.event_type} {e.severity or ''} lĩnh vực {e.domain} ngày "
-                                      f"{e.event_date:%d/%m/%Y} (biên bản {e.record_id})".split())
-                             for e in self._bad[tax].itertuples())
-        return passed, _reasons(passed, reason, taxes)
+        return passed, _reasons(passed, self._bad.get, taxes)
 
     def growth(self, taxes: list[str]) -> tuple[np.ndarray, list[str | None], np.ndarray]:
         """Pass/fail, reason or note, and growth % (NaN without a base) per enterprise."""
