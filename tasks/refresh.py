@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete, insert, select
 
-from tasks.snapshot import Snapshots, drop_other_years, month_prints
+from tasks.snapshot import Snapshots, drop_other_years, month_prints, stored_roster
 from tasks.transform import (OUTLIER_COLUMNS, PRIOR_YEAR_COLUMNS, YearFacts, data_years, period_parts, roster_versions,
                              year_facts, zone_versions)
 from warehouse.dialect import bulk_insert
@@ -183,8 +183,8 @@ def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_sin
     _drop_vanished_years(conn, all_years)
     if warnings_since:
         _drop_orphan_warnings(conn, warnings_since)
-    roster, zones = roster_versions(conn), zone_versions(conn)
-    snapshots = Snapshots(conn, warnings_since, prints)
+    (roster, fingerprint), zones = stored_roster(conn, roster_versions), zone_versions(conn)
+    snapshots = Snapshots(conn, warnings_since, prints, fingerprint)
     kept: tuple[int, pd.DataFrame] | None = None      # the last year's reports serve the next year
     for year in years:
         facts = year_facts(conn, year, roster, zones, kept[1] if kept and kept[0] == year - 1 else None, snapshots)

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, delete, func, insert, select
 from warehouse.dialect import fetch_rows
 from warehouse.schema import table
 
-FACTS_VERSION = 1       # raise it whenever transform.monthly_of_year's output changes
+FACTS_VERSION = 1       # raise it whenever transform.monthly_of_year's or roster_versions' output changes
 NONE_CHANGED = "9999-12"
 
 
@@ -41,6 +41,21 @@ def roster_print(conn: Connection) -> str:
     n, files, numbers = conn.execute(select(func.count(), func.coalesce(func.sum(staged.c.file_id), 0),
                                             func.coalesce(func.sum(staged.c.row_number), 0))).one()
     return f"{n}:{files}:{numbers}"
+
+
+def stored_roster(conn: Connection, build) -> tuple[pd.DataFrame, str]:
+    """The roster's versions (`build(conn)`: transform.roster_versions) and the staged roster's
+    fingerprint; the versions as the last refresh stored them while the fingerprint is the same,
+    else built now and stored for the next run (in the run's transaction, like the month facts)."""
+    t, fingerprint = table(conn.dialect.name, "ops", "roster_facts"), roster_print(conn)
+    stored = fetch_rows(conn, select(t.c.data).where(t.c.roster == fingerprint, t.c.version == FACTS_VERSION))
+    if stored:
+        return from_bytes([stored[0].data]), fingerprint
+    roster = build(conn)
+    conn.execute(delete(t))
+    conn.execute(insert(t), [{"roster": fingerprint, "version": FACTS_VERSION,
+                              "data": to_bytes(pa.Table.from_pandas(roster, preserve_index=False))}])
+    return roster, fingerprint
 
 
 def to_bytes(data: pa.Table) -> bytes:
@@ -69,10 +84,11 @@ class Snapshots:
     `since`: the run's earliest changed month (YYYY-MM); None when it changed no monthly
     report, the earliest month there is (refresh.ALL_MONTHS) when nothing stored may be reused."""
 
-    def __init__(self, conn: Connection, since: str | None, prints: dict[str, tuple[int, int, int]]):
+    def __init__(self, conn: Connection, since: str | None, prints: dict[str, tuple[int, int, int]],
+                 roster: str | None = None):
         self.conn, self.until, self.prints = conn, since or NONE_CHANGED, prints      # prints: month_prints
         self.table = table(conn.dialect.name, "ops", "month_facts")
-        self.roster = roster_print(conn)
+        self.roster = roster or roster_print(conn)        # roster: its fingerprint, when known
         self.starts: dict[int, str] = {}        # per year: the first month built from staging
 
     def reusable(self, year: int) -> tuple[pd.DataFrame | None, str]:

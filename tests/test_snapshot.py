@@ -106,3 +106,28 @@ def test_an_incremental_refresh_reads_the_stored_months(conn):
     assert float(conn.execute(sql).scalar_one()) == pytest.approx(before + added, abs=1e-6)
     refresh_marts(conn, [2023], "0000-01")
     assert float(conn.execute(sql).scalar_one()) == pytest.approx(before, abs=1e-6)
+
+
+def test_the_stored_roster_is_the_staged_one_and_follows_a_change(conn):
+    """The run stored the roster's versions; they are reused while staging holds the same roster,
+    and rebuilt (and stored again) once a version is gone from staging."""
+    built = []
+
+    def build(c):
+        built.append(1)
+        return roster_versions(c)
+
+    stored = table(conn.dialect.name, "ops", "roster_facts")
+    assert conn.execute(select(func.count()).select_from(stored)).scalar_one() == 1
+    reused, _ = snapshot.stored_roster(conn, build)
+    assert not built
+    pd.testing.assert_frame_equal(reused, roster_versions(conn))
+    roster = table(conn.dialect.name, "staging", "enterprises")
+    first = conn.execute(select(roster.c.file_id, roster.c.row_number)).first()
+    conn.execute(delete(roster).where(roster.c.file_id == first.file_id, roster.c.row_number == first.row_number))
+    rebuilt, _ = snapshot.stored_roster(conn, build)
+    assert len(built) == 1
+    pd.testing.assert_frame_equal(rebuilt, roster_versions(conn))
+    again, _ = snapshot.stored_roster(conn, build)
+    assert len(built) == 1
+    pd.testing.assert_frame_equal(again, rebuilt)

@@ -77,6 +77,18 @@ def _ops(md: MetaData, dialect: str) -> None:
       Column("rows_in", BigInteger), Column("rows_out", BigInteger))
     month_facts(md, dialect)
     file_months(md, dialect)
+    roster_facts(md, dialect)
+
+
+def roster_facts(md: MetaData, dialect: str) -> Table:
+    """The roster's versions as the last refresh built them (tasks/snapshot.py): one row, reused
+    while the staged roster's fingerprint is the same."""
+    schema, name = qualified(dialect, "ops", "roster_facts")
+    return Table(name, md,
+                 Column("roster", String(32), primary_key=True),      # the staged roster's fingerprint
+                 Column("version", Integer, nullable=False),          # snapshot.FACTS_VERSION
+                 Column("data", LargeBinary, nullable=False),         # Arrow IPC stream, zstd
+                 schema=schema)
 
 
 def file_months(md: MetaData, dialect: str) -> Table:
