@@ -31,10 +31,33 @@ def known_hashes(conn: Connection) -> set[str]:
     return set(conn.execute(select(files.c.sha256)).scalars())
 
 
+def hashed_paths(conn: Connection) -> dict[str, tuple[str, str]]:
+    """Landing path -> (file stat, sha256) of the files registered with a stat (discover skips
+    re-hashing a file whose stat is the same)."""
+    files = _t(conn, "ops", "files")
+    rows = conn.execute(select(files.c.path, files.c.stat, files.c.sha256).where(files.c.stat.is_not(None))
+                        .order_by(files.c.file_id))
+    return {path: (stat, sha) for path, stat, sha in rows}       # the latest registration of a path wins
+
+
+def remember_stats(conn: Connection, found: list[LandingFile], hashed: dict[str, tuple[str, str]],
+                   known: set[str]) -> None:
+    """The stat of files seen before whose stat was not recorded or moved without a change of
+    content (a warehouse older than the stat column, a file touched): the next run need not
+    hash them again."""
+    moved = [{"p": f.rel_path, "h": f.sha256, "s": f.stat} for f in found
+             if f.sha256 in known and f.stat and hashed.get(f.rel_path, ("", ""))[0] != f.stat]
+    if moved:
+        files = _t(conn, "ops", "files")
+        conn.execute(update(files).where(files.c.path == bindparam("p"), files.c.sha256 == bindparam("h"))
+                     .values(stat=bindparam("s")), moved)
+
+
 def register_file(conn: Connection, landing_file: LandingFile, run_id: int, seen_at: datetime, rows_read: int) -> int:
     files = _t(conn, "ops", "files")
     result = conn.execute(insert(files).values(
         path=landing_file.rel_path, form=landing_file.form, sha256=landing_file.sha256, size=landing_file.size,
+        stat=landing_file.stat or None,
         first_seen_at=seen_at, run_id=run_id, last_run_id=run_id, status="reading", rows_read=rows_read))
     return result.inserted_primary_key[0]
 

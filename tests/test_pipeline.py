@@ -114,6 +114,32 @@ def test_a_run_whose_only_new_file_is_rejected_whole_lists_it(prefect_harness, t
     assert rej == [{"file": "monthly_report/khong_dung_mau.csv", "row_number": None, "reason_code": "missing_column"}]
 
 
+def test_an_unchanged_file_is_not_hashed_again_but_one_edited_in_place_is_taken(prefect_harness, tmp_path, monkeypatch):
+    """Files are told apart by content: a run records each file's stat (size, times, inode) and
+    the next re-hashes only the files whose stat moved, such as a report corrected in place."""
+    import time
+
+    from tasks import discover
+
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    landing = tmp_path / "landing"
+    small.roster(landing)
+    report = small.monthly(landing, "monthly_report/m.csv", [small.monthly_row(small.A, "2023-01", production="1000")])
+    run_nightly(landing, url)           # the files are brand new: racy, so no stat recorded yet
+    assert {r["stat"] for r in query(url, "SELECT stat FROM ops_files")} == {None}
+    monkeypatch.setattr(discover, "RACY_SECONDS", 0.0)
+    assert run_nightly(landing, url)["nothing_new"]
+    stats = {r["path"]: r["stat"] for r in query(url, "SELECT path, stat FROM ops_files")}
+    assert all(stats.values()) and len(stats) == 2
+    time.sleep(0.05)                    # past the file system clock's tick
+    report.write_text(report.read_text(encoding="utf-8").replace('"1000"', '"2000"'), encoding="utf-8")
+    assert report.stat().st_size == int(stats["monthly_report/m.csv"].split(":")[0])     # same size
+    result = run_nightly(landing, url)
+    assert result["files_new"] == 1
+    prod = query(url, "SELECT actual FROM mart_phase_progress WHERE phase='P1' AND indicator='production'")
+    assert prod[0]["actual"] == pytest.approx(2.0)
+
+
 def test_a_failed_run_leaves_the_warehouse_as_it_was(prefect_harness, tmp_path, monkeypatch):
     from tasks.plan import load_plan
 

@@ -60,6 +60,7 @@ def _ops(md: MetaData, dialect: str) -> None:
       Column("form", String(32), nullable=False),
       Column("sha256", String(64), nullable=False, unique=True),
       Column("size", BigInteger),
+      Column("stat", String(96)),          # discover.file_stat when registered: unchanged files are not re-hashed
       Column("first_seen_at", DateTime, nullable=False),
       Column("run_id", Integer),
       Column("last_run_id", Integer),
