@@ -156,9 +156,11 @@ def zone_lookup(zones: pd.DataFrame) -> tuple[set[str], dict[str, str], dict[str
 def positions(known: pd.Index, probes) -> np.ndarray:
     """Where each probe is in `known` (unique values; -1: absent or blank): Index.get_indexer,
     by Arrow's hash kernel, several times faster on the text keys here."""
-    probes = probes.array if isinstance(probes, (pd.Series, pd.Index)) else probes
-    found = pc.index_in(pa.array(probes, from_pandas=True), value_set=pa.array(known.array, from_pandas=True))
-    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
+    probes = pa.array(probes.array if isinstance(probes, (pd.Series, pd.Index)) else probes, from_pandas=True)
+    values = pa.array(known.array, from_pandas=True)
+    if pa.types.is_null(probes.type) or pa.types.is_null(values.type):     # nothing to find, or nothing known
+        return np.full(len(probes), -1, dtype=np.intp)
+    return pc.index_in(probes, value_set=values).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
 
 
 @dataclass(frozen=True)

@@ -73,3 +73,15 @@ def test_the_month_grid_has_each_enterprise_status_on_every_month_end_as_a_plain
                                            for m in grid["month"]] and set(grid["month"]) == set(range(1, 13))
         got = [None if pd.isna(v) else v for v in grid["status"]]
         assert got == _by_hand(probes, versions, "status", fallback_first=False)
+
+
+def test_positions_find_each_key_with_blanks_and_empty_sides():
+    from tasks.transform import positions
+
+    known = pd.Index(["T1", "T2", "T3"])
+    cases = [(known, pd.Series(["T3", None, "T9", "T1"])), (pd.Index([]), pd.Series(["T1"])),
+             (known, pd.Series([None, None])), (pd.Index([None]), ["T1"]), (known, [])]
+    for index, probes in cases:
+        keys = list(index)
+        expected = [keys.index(p) if isinstance(p, str) and p in keys else -1 for p in probes]
+        assert positions(index, probes).tolist() == expected, (keys, list(probes))
