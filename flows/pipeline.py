@@ -28,7 +28,8 @@ from tasks.discover import LandingFile, discover
 from tasks.forms import FORM_ORDER, FORMS
 from tasks.ingest import FileRejected, read_submission
 from tasks.refresh import ALL_MONTHS, refresh_findings, refresh_marts
-from tasks.transform import zone_lookup, zone_versions
+from tasks.snapshot import stored_roster
+from tasks.transform import roster_versions, zone_lookup, zone_versions
 from tasks.validate import Context, prepare_validation, validate_form
 from warehouse.dialect import WarehouseBusy, acquire_run_lock, make_engine
 from warehouse.migrate import migrate
@@ -117,8 +118,11 @@ def ingest_form(conn: Connection, form: str, read: list, run_id: int, summary: R
 
 
 def _context(conn: Connection, as_of: date) -> Context:
+    """The roster's tax codes (from its versions as stored for the refresh: one blob, not a
+    DISTINCT over every staged version) and the zones."""
     codes, names, areas = zone_lookup(zone_versions(conn))
-    return Context(load.roster_tax_codes(conn), codes, names, areas, as_of.year * 100 + as_of.month)
+    roster, _ = stored_roster(conn, roster_versions)
+    return Context(set(roster["tax_code"].tolist()), codes, names, areas, as_of.year * 100 + as_of.month)
 
 
 @task(name="validate-load-form", cache_policy=NONE)

@@ -181,11 +181,6 @@ def _month_text(values: pd.Series) -> pd.Series:
     return pd.Series(texts[codes], index=values.index)
 
 
-def roster_tax_codes(conn: Connection) -> set[str]:
-    ent = _t(conn, "staging", "enterprises")
-    return set(conn.execute(select(ent.c.tax_code).distinct()).scalars())
-
-
 def count_rows(conn: Connection, layer: str, name: str) -> int:
     tab = _t(conn, layer, name)
     return conn.execute(select(func.count()).select_from(tab)).scalar_one()
