@@ -119,44 +119,55 @@ def _drop_orphan_warnings(conn: Connection, since: str) -> None:
     conn.execute(delete(warnings).where(derived & recent & ~row.exists()))
 
 
-def replace_warnings(conn: Connection, facts: YearFacts, start: str) -> int:
-    """The year's derived warnings from month `start` on, recomputed from its facts (before the
-    DELETE, which waits for the marts' COPY in flight)."""
+def _delete_warnings(conn: Connection, facts: YearFacts, start: str) -> None:
+    """The year's derived warnings from month `start` on."""
     warnings, derived = _derived(conn)
-    found = derived_warnings(facts, start)
     conn.execute(delete(warnings).where(derived, warnings.c.period >= start, warnings.c.period <= f"{facts.year}-12"))
-    return bulk_insert(conn, warnings, found)
 
 
-def _replace_year(conn: Connection, name: str, facts: YearFacts, frame: pd.DataFrame) -> None:
+def _delete_year(conn: Connection, name: str, facts: YearFacts) -> None:
     """The year's rows of a mart; of a per-phase mart, the rows of the phases rebuilt."""
     mart = table(conn.dialect.name, "mart", name)
     rows = mart.c.year == facts.year
     if "phase" in mart.c:
         rows &= mart.c.phase.in_(facts.changed_phases)
     conn.execute(delete(mart).where(rows))
-    bulk_insert(conn, mart, frame)
 
 
-# The order the year's marts are built in. Each mart's COPY runs in the background while the next
-# one builds, and any statement waits for it: the marts with big COPYs (tens of thousands of rows)
-# go before long builds, not before the merit marts, which build in a moment.
-BUILD_ORDER = ("phase_progress", "zone_phase_rollup", "reporting_completeness", "enterprise_scorecard",
-               "merit_collective_eligibility", "merit_individual_eligibility", "flag_eligibility")
+# A year is written in an order that keeps Python busy while PostgreSQL copies. Each COPY runs in
+# the background and the next statement or COPY on the connection waits for it, so: the year's
+# DELETEs go first; the marts with big COPYs (tens of thousands of rows) are written as they are
+# built, each behind a build long enough to cover the COPY before it; the small marts and the
+# derived warnings are built while the last big COPY runs, and written after it.
+WRITTEN_AS_BUILT = ("merit_collective_eligibility", "merit_individual_eligibility", "reporting_completeness",
+                    "flag_eligibility", "enterprise_scorecard")
+WRITTEN_LAST = ("phase_progress", "zone_phase_rollup", "award_quota")
 
 
-def refresh_year(conn: Connection, facts: YearFacts) -> dict[str, int]:
+def refresh_year(conn: Connection, facts: YearFacts, warnings_from: str | None = None) -> dict[str, int]:
+    """The year's marts (of a per-phase mart, the phases rebuilt) and, with `warnings_from`
+    (YYYY-MM), its derived warnings from that month on, recomputed from its facts."""
+    names = [n for n in (*WRITTEN_AS_BUILT, *WRITTEN_LAST)
+             if n == "award_quota" or facts.changed_phases or "phase" not in MARTS[n].column_names]
+    for name in names:
+        _delete_year(conn, name, facts)
+    if warnings_from:
+        _delete_warnings(conn, facts, warnings_from)
     built = {}
-    for name in BUILD_ORDER:
-        mart = MARTS[name]
-        if mart.per_year and mart.build is not None:
-            if "phase" in mart.column_names and not facts.changed_phases:
-                continue
-            built[name] = mart.build(facts)
-            _replace_year(conn, name, facts, built[name])
-    quota = build_from(facts.year, facts.plan.quotas, built["flag_eligibility"],
-                       built["merit_collective_eligibility"], built["merit_individual_eligibility"])
-    _replace_year(conn, "award_quota", facts, quota)
+    for name in names:
+        if name == "award_quota":
+            built[name] = build_from(facts.year, facts.plan.quotas, built["flag_eligibility"],
+                                     built["merit_collective_eligibility"], built["merit_individual_eligibility"])
+        else:
+            built[name] = MARTS[name].build(facts)
+        if name in WRITTEN_AS_BUILT:
+            bulk_insert(conn, table(conn.dialect.name, "mart", name), built[name])
+    found = derived_warnings(facts, warnings_from) if warnings_from else None
+    for name in WRITTEN_LAST:
+        if name in built:
+            bulk_insert(conn, table(conn.dialect.name, "mart", name), built[name])
+    if found is not None:
+        bulk_insert(conn, _derived(conn)[0], found)
     return {name: len(frame) for name, frame in built.items()}
 
 
@@ -191,9 +202,8 @@ def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_sin
         snapshots.save(year, facts.reports)
         if monthly_only and warnings_since and warnings_since != ALL_MONTHS:
             facts.phases = changed_phases(facts, warnings_since)
-        refresh_year(conn, facts)
-        if warnings_since and warnings_since <= f"{year}-12":
-            replace_warnings(conn, facts, max(warnings_since, f"{year}-01"))
+        refresh_year(conn, facts, max(warnings_since, f"{year}-01") if warnings_since and warnings_since <= f"{year}-12"
+                     else None)
         kept = (year, facts.reports[PRIOR_YEAR_COLUMNS])
     refresh_whole(conn, roster, zones, roster_moved=not monthly_only, files=touched_files(conn, run_id, warnings_since))
     return years
