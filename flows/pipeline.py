@@ -278,7 +278,9 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
         run_id = summary.run_id = _start_run(conn, kind, as_of, period)
         step = StepClock(conn, run_id, summary)
         landing = Path(settings.landing)
-        hashed = load.hashed_paths(conn)
+        # A backfill hashes every landing file: the way to take one whose stat did not move (a
+        # share that reports no change time), as it re-reads every stored file of its period.
+        hashed = load.hashed_paths(conn) if kind != "backfill" else {}
         found = step("discover", lambda: discover(landing, hashed) if landing.is_dir() else [])
         known = load.known_hashes(conn)
         load.remember_stats(conn, found, hashed, known)

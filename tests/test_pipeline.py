@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import subprocess
 import sys
 from decimal import Decimal
@@ -125,7 +126,8 @@ def test_an_unchanged_file_is_not_hashed_again_but_one_edited_in_place_is_taken(
     landing = tmp_path / "landing"
     small.roster(landing)
     report = small.monthly(landing, "monthly_report/m.csv", [small.monthly_row(small.A, "2023-01", production="1000")])
-    run_nightly(landing, url)           # the files are brand new: racy, so no stat recorded yet
+    monkeypatch.setattr(discover, "RACY_SECONDS", 1e9)     # every file too recent to trust: no stat recorded
+    run_nightly(landing, url)
     assert {r["stat"] for r in query(url, "SELECT stat FROM ops_files")} == {None}
     monkeypatch.setattr(discover, "RACY_SECONDS", 0.0)
     assert run_nightly(landing, url)["nothing_new"]
@@ -138,6 +140,29 @@ def test_an_unchanged_file_is_not_hashed_again_but_one_edited_in_place_is_taken(
     assert result["files_new"] == 1
     prod = query(url, "SELECT actual FROM mart_phase_progress WHERE phase='P1' AND indicator='production'")
     assert prod[0]["actual"] == pytest.approx(2.0)
+
+
+def test_a_backfill_hashes_every_file_even_one_whose_stat_did_not_move(prefect_harness, tmp_path, monkeypatch):
+    """On a file system whose times do not move, an edit in place keeps the recorded stat: the
+    nightly run keeps the recorded hash, a backfill reads the file again and takes it."""
+    from flows.backfill import backfill
+    from tasks import discover
+    from tasks.discover import file_stat
+
+    monkeypatch.setattr(discover, "RACY_SECONDS", 0.0)
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    landing = tmp_path / "landing"
+    small.roster(landing)
+    report = small.monthly(landing, "monthly_report/m.csv", [small.monthly_row(small.A, "2023-01", production="1000")])
+    run_nightly(landing, url)
+    report.write_text(report.read_text(encoding="utf-8").replace('"1000"', '"3000"'), encoding="utf-8")
+    with sqlite3.connect(tmp_path / "w.db") as db:          # as if the edit had left size and times as they were
+        db.execute("UPDATE ops_files SET stat = ? WHERE path = 'monthly_report/m.csv'", (file_stat(report)[1],))
+    assert run_nightly(landing, url)["nothing_new"]
+    sql = "SELECT actual FROM mart_phase_progress WHERE phase='P1' AND indicator='production'"
+    assert query(url, sql)[0]["actual"] == pytest.approx(1.0)
+    assert backfill("2023-01", "2023-12", str(landing), url, "2026-11-27")["files_new"] == 1
+    assert query(url, sql)[0]["actual"] == pytest.approx(3.0)
 
 
 def test_a_failed_run_leaves_the_warehouse_as_it_was(prefect_harness, tmp_path, monkeypatch):
