@@ -237,8 +237,23 @@ def _to_mst(raw: str) -> str:
     return compact if len(compact) == 10 else f"{compact[:10]}-{compact[10:]}"
 
 
+_MST_WEIGHTS = np.array([31, 29, 23, 19, 17, 13, 7, 5, 3])
+
+
 def tax_code(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    return _by_value(values, _to_mst)
+    """Codes written as plain ten digits (nearly all) are checked column-wise with the MST check
+    digit, as stdnum's mst.validate does; any other spelling goes through _to_mst one by one."""
+    text = pa.array(values, type=pa.string(), from_pandas=True)
+    plain = pc.fill_null(pc.match_substring_regex(text, r"^[0-9]{10}$"), False).to_numpy(zero_copy_only=False)
+    out, bad = _by_value(values.where(~plain), _to_mst)          # the rest; blanks stay None
+    if plain.any():
+        codes = np.array(values.to_numpy(dtype=object)[plain], dtype="S10")
+        digits = codes.view(np.uint8).reshape(-1, 10).astype(np.int64) - ord("0")
+        rest = (digits[:, :9] @ _MST_WEIGHTS) % 11
+        valid = (10 - rest == digits[:, 9]) & digits[:, 2:9].any(axis=1)     # a remainder of 0 gives 10: never valid
+        out[plain] = np.where(valid, codes.astype(str).astype(object), None)
+        bad[plain] = ~valid
+    return out, bad
 
 
 def choice(values: pd.Series, choices: tuple[str, ...]) -> tuple[pd.Series, pd.Series]:
