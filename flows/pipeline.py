@@ -278,11 +278,11 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
         run_id = summary.run_id = _start_run(conn, kind, as_of, period)
         step = StepClock(conn, run_id, summary)
         landing = Path(settings.landing)
+        known, hashed = load.registered_files(conn)
         # A backfill hashes every landing file: the way to take one whose stat did not move (a
         # share that reports no change time), as it re-reads every stored file of its period.
-        hashed = load.hashed_paths(conn) if kind != "backfill" else {}
-        found = step("discover", lambda: discover(landing, hashed) if landing.is_dir() else [])
-        known = load.known_hashes(conn)
+        trusted = hashed if kind != "backfill" else {}
+        found = step("discover", lambda: discover(landing, trusted) if landing.is_dir() else [])
         load.remember_stats(conn, found, hashed, known)
         new = _unique_new(found, known)
         summary.files_seen, summary.files_new = len(found), len(new)

@@ -26,18 +26,13 @@ def _t(conn: Connection, layer: str, name: str):
     return table(conn.dialect.name, layer, name)
 
 
-def known_hashes(conn: Connection) -> set[str]:
+def registered_files(conn: Connection) -> tuple[set[str], dict[str, tuple[str, str]]]:
+    """The content hashes of every registered file, and landing path -> (file stat, sha256) of
+    those registered with a stat (discover skips re-hashing a file whose stat is the same)."""
     files = _t(conn, "ops", "files")
-    return set(conn.execute(select(files.c.sha256)).scalars())
-
-
-def hashed_paths(conn: Connection) -> dict[str, tuple[str, str]]:
-    """Landing path -> (file stat, sha256) of the files registered with a stat (discover skips
-    re-hashing a file whose stat is the same)."""
-    files = _t(conn, "ops", "files")
-    rows = conn.execute(select(files.c.path, files.c.stat, files.c.sha256).where(files.c.stat.is_not(None))
-                        .order_by(files.c.file_id))
-    return {path: (stat, sha) for path, stat, sha in rows}       # the latest registration of a path wins
+    rows = conn.execute(select(files.c.path, files.c.stat, files.c.sha256).order_by(files.c.file_id)).all()
+    hashed = {path: (stat, sha) for path, stat, sha in rows if stat is not None}   # a path's latest registration wins
+    return {sha for _, _, sha in rows}, hashed
 
 
 def remember_stats(conn: Connection, found: list[LandingFile], hashed: dict[str, tuple[str, str]],

@@ -147,8 +147,7 @@ WRITTEN_LAST = ("phase_progress", "zone_phase_rollup", "award_quota")
 def refresh_year(conn: Connection, facts: YearFacts, warnings_from: str | None = None) -> dict[str, int]:
     """The year's marts (of a per-phase mart, the phases rebuilt) and, with `warnings_from`
     (YYYY-MM), its derived warnings from that month on, recomputed from its facts."""
-    names = [n for n in (*WRITTEN_AS_BUILT, *WRITTEN_LAST)
-             if n == "award_quota" or facts.changed_phases or "phase" not in MARTS[n].column_names]
+    names = [n for n in (*WRITTEN_AS_BUILT, *WRITTEN_LAST) if facts.changed_phases or "phase" not in MARTS[n].column_names]
     for name in names:
         _delete_year(conn, name, facts)
     if warnings_from:

@@ -163,6 +163,19 @@ def positions(known: pd.Index, probes) -> np.ndarray:
     return pc.index_in(probes, value_set=values).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
 
 
+def match_months(codes: np.ndarray, months: np.ndarray, split: int, keys: int) -> np.ndarray:
+    """For each of the first `split` rows, the position among the rows after them of the row with
+    the same (code, month); -1 when there is none or the code is -1. Codes are integer keys below
+    `keys`, months 1..12, and the later rows hold each (code, month) once: a slot table, not a sort
+    or a merge on text."""
+    pair = np.where(codes >= 0, codes * 16 + months, -1)
+    slot = np.full(keys * 16, -1)
+    later = pair[split:]
+    slot[later[later >= 0]] = np.flatnonzero(later >= 0)
+    first = pair[:split]
+    return np.where(first >= 0, slot[np.maximum(first, 0)], -1)
+
+
 @dataclass(frozen=True)
 class Versions:
     """Versions of a key sorted by (key, valid_from), with the arrays `as_of` searches: made once
@@ -254,24 +267,23 @@ def _month_ends(year: int) -> pd.DataFrame:
                          "month_end": [pd.Timestamp(year, m, 1) + pd.offsets.MonthEnd(0) for m in range(1, 13)]})
 
 
-def _operating(roster: pd.DataFrame, year: int) -> pd.DataFrame:
+def _operating(roster: pd.DataFrame | Versions, year: int) -> pd.DataFrame:
     """Each enterprise x month of the year with its status on the month's last day (the marts that
     show names and zones look them up for their own rows: the grid has 12 rows per enterprise)."""
-    if roster.empty:
+    versions = roster if isinstance(roster, Versions) else Versions.of(roster, "tax_code")
+    if versions.ordered.empty:
         return pd.DataFrame(columns=["tax_code", "month", "month_end", "status"])
-    taxes = roster["tax_code"].unique()
-    ordered = roster.sort_values(["tax_code", "valid_from"], kind="stable")
-    ends = _month_ends(year)["month_end"].to_numpy()
+    taxes, ends = versions.known, _month_ends(year)["month_end"].to_numpy()
     # Each version counts from the first month whose last day it has started by; per enterprise and
     # month, the latest such version (positions rise with valid_from within an enterprise).
-    starts = np.searchsorted(ends, pd.to_datetime(ordered["valid_from"]).to_numpy(ends.dtype), side="left")
+    starts = np.searchsorted(ends, pd.to_datetime(versions.ordered["valid_from"]).to_numpy(ends.dtype), side="left")
     latest = np.full((len(taxes), 13), -1)
-    np.maximum.at(latest, (pd.Index(taxes).get_indexer(ordered["tax_code"]), starts), np.arange(len(ordered)))
+    np.maximum.at(latest, (versions.codes, starts), np.arange(len(versions.ordered)))
     latest = np.maximum.accumulate(latest, axis=1)[:, :12].ravel()
     return pd.DataFrame({"tax_code": taxes.take(np.repeat(np.arange(len(taxes)), 12)),
                          "month": np.tile(np.arange(1, 13, dtype=np.int64), len(taxes)),
                          "month_end": np.tile(ends, len(taxes)),
-                         "status": ordered["status"].array.take(latest, allow_fill=True)})
+                         "status": versions.ordered["status"].array.take(latest, allow_fill=True)})
 
 
 OUTLIER_COLUMNS = ("production_value", "revenue", "export_value", "import_value", "budget_paid")
@@ -350,7 +362,7 @@ def year_facts(conn: Connection, year: int, roster: pd.DataFrame, zones: pd.Data
     return YearFacts(
         year=year, plan=load_plan(year), roster=roster, zones=zones,
         reports=this_year, prior=last_year_monthly,
-        operating=_operating(roster, year),
+        operating=_operating(by_tax, year),
         investment=_dated(load_current(conn, "investment", _in_year("decision_date", year)), "decision_date"),
         land=load_current(conn, "land_clearance", lambda c: and_(c.period >= f"{year}-01", c.period <= f"{year}-12"))
         .assign(month=lambda f: f["period"].str[5:7].astype(int) if len(f) else []),

@@ -14,7 +14,7 @@ import pandas as pd
 
 from warehouse.marts.measures import DIVISORS, change_pct, exact, exact_series
 from warehouse.marts.reporting_completeness import monthly_status
-from tasks.transform import micro, positions
+from tasks.transform import match_months, micro, positions
 
 
 @dataclass
@@ -225,21 +225,16 @@ def _scatter_sum(codes: np.ndarray, keys: pd.Index, values: np.ndarray) -> pd.Se
 
 
 def _growth_base(this: pd.DataFrame, last: pd.DataFrame, taxes: _ReportTaxes) -> dict[str, pd.Series]:
-    """Production of the months both years reported, this year and the year before, in micro-units.
-    A (tax code, month) is one integer per row, so the months in common are one intersect1d."""
+    """Production of the months both years reported, this year and the year before, in micro-units."""
     if this.empty or last.empty:
         return {c: pd.Series(dtype="int64") for c in ("now", "before", "common_months")}
-    keys = taxes.codes * 16 + np.concatenate([this["month"].to_numpy(dtype=np.int64),
-                                               last["month"].to_numpy(dtype=np.int64)])
-    slot = np.full(len(taxes.keys) * 16, -1)        # (tax code, month) -> last year's row: no sort
-    slot[keys[len(this):]] = np.arange(len(last))
-    before = slot[keys[:len(this)]]
+    months = np.concatenate([this["month"].to_numpy(dtype=np.int64), last["month"].to_numpy(dtype=np.int64)])
+    before = match_months(taxes.codes, months, len(this), len(taxes.keys))
     now = np.flatnonzero(before >= 0)
-    common, before = keys[now], before[now]
-    code = common // 16
+    before, code = before[now], taxes.codes[now]
     return {"now": _scatter_sum(code, taxes.keys, micro(this["production_value"]).to_numpy()[now]),
             "before": _scatter_sum(code, taxes.keys, micro(last["production_value"]).to_numpy()[before]),
-            "common_months": _scatter_sum(code, taxes.keys, np.left_shift(1, common % 16 - 1))}
+            "common_months": _scatter_sum(code, taxes.keys, np.left_shift(1, months[now] - 1))}
 
 
 def _flag_initiatives(noms: pd.DataFrame) -> pd.Series:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from tasks.transform import match_months
 from warehouse.marts.base import (C_PHASE, C_TAX, C_YEAR, C_ZONE, COUNT, PCT, Mart, cols)
 from warehouse.marts.measures import pct_series
 
@@ -29,18 +30,13 @@ def _monthly_status(facts) -> pd.DataFrame:
 
 def _lateness(grid: pd.DataFrame, reports: pd.DataFrame) -> np.ndarray:
     """Per grid row (tax_code, month): 1 when its report came late, 0 on time, NaN without one (or
-    lateness unknown). One report per enterprise and month, found through a (code, month) slot
-    table rather than a merge on text."""
+    lateness unknown); one report per enterprise and month."""
     late = np.full(len(grid), np.nan)
     if reports.empty or grid.empty:
         return late
     codes, taxes = pd.factorize(pd.concat([grid["tax_code"], reports["tax_code"]], ignore_index=True))
-    keys = codes * 16 + np.concatenate([grid["month"].to_numpy(dtype=np.int64), reports["month"].to_numpy(dtype=np.int64)])
-    keys[codes < 0] = -1                              # no tax code: no report found
-    slot = np.full(len(taxes) * 16, -1)
-    mine = keys[len(grid):] >= 0
-    slot[keys[len(grid):][mine]] = np.flatnonzero(mine)
-    at = np.where(keys[:len(grid)] >= 0, slot[np.maximum(keys[:len(grid)], 0)], -1)
+    months = np.concatenate([grid["month"].to_numpy(dtype=np.int64), reports["month"].to_numpy(dtype=np.int64)])
+    at = match_months(codes, months, len(grid), len(taxes))
     flags = pd.array(reports["late"].to_numpy(dtype=object), dtype="boolean").to_numpy(dtype="float64", na_value=np.nan)
     late[at >= 0] = flags[at[at >= 0]]
     return late
