@@ -89,19 +89,35 @@ def read_files(files: list[LandingFile]) -> list[tuple[LandingFile, object]]:
     return [(f, result) for chunk, future in zip(chunks, futures) for f, result in zip(chunk, future.result())]
 
 
+@dataclass
+class Ingested:
+    """A batch's new files whose rows were kept, with their rows: validation need not read them
+    back, and runs while the raw rows are still being copied in."""
+    files: list[dict] = field(default_factory=list)      # ops.files rows, written once validated
+    rows: pd.DataFrame | None = None
+
+    @property
+    def file_ids(self) -> list[int]:
+        return [f["file_id"] for f in self.files]
+
+    def first_seen(self) -> dict[int, pd.Timestamp]:
+        return {f["file_id"]: pd.Timestamp(f["first_seen_at"]) for f in self.files}
+
+
 @task(name="ingest-form", cache_policy=NONE)
-def ingest_form(conn: Connection, form: str, read: list, run_id: int, summary: RunSummary,
-                archive: Path | None) -> tuple[list[int], pd.DataFrame | None, dict[int, pd.Timestamp]]:
-    """Register each new file, keep its raw rows (and archive them); returns the ids of the files
-    to validate, their rows and when they were first seen, so that validation need not read them
-    back (and can start while the raw rows are still being copied in)."""
-    file_ids, frames, stored, seen = [], [], [], {}
+def ingest_form(conn: Connection, form: str, read: list, file_ids: dict[str, int], run_id: int,
+                summary: RunSummary, archive: Path | None) -> Ingested:
+    """Keep each new file's raw rows (and archive them) under the id reserved for it. A file
+    rejected whole is registered here; the others once their rows are validated. Nothing here
+    waits for the database: every write is a bulk one, queued behind the COPY in flight."""
+    ingested, frames, stored, warnings, rejected, reasons = Ingested(), [], [], [], [], []
     for landing_file, result in read:
-        seen_at = _now()
+        file_id = file_ids[landing_file.sha256]
         rows_read = 0 if isinstance(result, FileRejected) else len(result.rows)
-        file_id = load.register_file(conn, landing_file, run_id, seen_at, rows_read)
+        record = load.file_record(landing_file, file_id, run_id, _now(), rows_read)
         if isinstance(result, FileRejected):
-            load.reject_file(conn, file_id, form, result.code, result.message_vi)
+            rejected.append(record)
+            reasons.append((result.code, result.message_vi))
             summary.files_rejected.append((landing_file.rel_path, result.code))
             summary.rows_rejected[result.code] += 1
             continue
@@ -109,12 +125,14 @@ def ingest_form(conn: Connection, form: str, read: list, run_id: int, summary: R
         stored.append(load.raw_table(conn, form, rows, file_id, result.text))
         if archive is not None:
             write_batch(archive, form, landing_file.sha256, landing_file.rel_path, stored[-1])
-        load.store_file_warnings(conn, file_id, form, result.warnings)
-        file_ids.append(file_id)
+        warnings += [dict(w, file_id=file_id) for w in result.warnings]
+        ingested.files.append(record)
         frames.append(rows)
-        seen[file_id] = pd.Timestamp(seen_at)
     load.store_raw(conn, form, stored)          # one COPY for the batch
-    return file_ids, (pd.concat(frames, ignore_index=True) if frames else None), seen
+    load.store_file_warnings(conn, form, warnings)
+    load.reject_files(conn, form, rejected, reasons)
+    ingested.rows = pd.concat(frames, ignore_index=True) if frames else None
+    return ingested
 
 
 def _context(conn: Connection, as_of: date) -> Context:
@@ -127,18 +145,20 @@ def _context(conn: Connection, as_of: date) -> Context:
 
 @task(name="validate-load-form", cache_policy=NONE)
 def validate_and_load(conn: Connection, form: str, file_ids: list[int], run_id: int, ctx: Context,
-                      summary: RunSummary, archive: Path | None = None, raw: pd.DataFrame | None = None,
-                      first_seen: dict[int, pd.Timestamp] | None = None) -> set[int] | None:
-    """Validate and load the files' rows (read back from the archive or raw layer unless given);
-    returns the years they touch (None: every year)."""
-    if raw is None:
-        raw = load.read_raw(conn, form, file_ids, archive)
-    if first_seen is None:
-        first_seen = load.first_seen(conn, file_ids)
+                      summary: RunSummary, archive: Path | None = None,
+                      fresh: Ingested | None = None) -> set[int] | None:
+    """Validate and load the rows of stored files (read back from the archive or raw layer), or
+    of a batch just ingested; returns the years they touch (None: every year)."""
+    if fresh is None:
+        raw, first_seen = load.read_raw(conn, form, file_ids, archive), load.first_seen(conn, file_ids)
+    else:
+        raw, first_seen = fresh.rows, fresh.first_seen()
     result = validate_form(form, raw, first_seen, ctx)
-    if form == "monthly_report":     # the months these files covered before, and cover now
-        summary.monthly_changed_from([*load.min_months(conn, file_ids), result.accepted["period"].min()])
-    load.replace_staging(conn, form, file_ids, result.accepted, result.rejections, run_id)
+    if form == "monthly_report":     # the months these files covered before (a new file: none), and cover now
+        summary.monthly_changed_from([*(load.min_months(conn, file_ids) if fresh is None else []),
+                                      result.accepted["period"].min()])
+    load.replace_staging(conn, form, file_ids, result.accepted, result.rejections, run_id,
+                         None if fresh is None else fresh.files)
     summary.rows_accepted[form] += len(result.accepted)
     summary.rows_rejected.update(result.rejections["reason_code"].tolist())
     return touched_years(form, result.accepted)
@@ -286,6 +306,7 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
         load.remember_stats(conn, found, hashed, known)
         new = _unique_new(found, known)
         summary.files_seen, summary.files_new = len(found), len(new)
+        file_ids = _reserve_ids(conn, new)
         years: set[int] | None = set()
         changed: set[str] = set()
         context: Context | None = None      # the roster and zones as validation sees them, until they move
@@ -295,10 +316,10 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
             context = context or _context(conn, as_of)
             return context
 
-        def validate(form: str, ids: list[int], raw=None, archive_=None, first_seen=None) -> None:
+        def validate(form: str, ids: list[int], archive_=None, fresh: Ingested | None = None) -> None:
             nonlocal years, context
             touched = step(f"validate:{form}", validate_and_load, conn, form, ids, run_id, current_context(),
-                           summary, archive_, raw, first_seen)
+                           summary, archive_, fresh)
             if form in REFERENCE_FORMS:
                 context = None
             changed.add(form)
@@ -310,10 +331,10 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
             for batch in batches:
                 read = step(f"read:{form}", read_files, batch)
                 current_context()     # read before ingest: a query after it would wait for the raw rows' COPY
-                fresh, raw, seen = step(f"ingest:{form}", ingest_form, conn, form, read, run_id, summary, archive)
-                if fresh:
-                    validate(form, fresh, raw, None, seen)
-                fresh_all += fresh
+                fresh = step(f"ingest:{form}", ingest_form, conn, form, read, file_ids, run_id, summary, archive)
+                if fresh.files:
+                    validate(form, fresh.file_ids, None, fresh)
+                fresh_all += fresh.file_ids
             again = set(reprocess(conn, form)) if reprocess else set()
             if changed & set(REFERENCE_FORMS):          # the roster or the zones moved: retry waiting rows
                 again |= set(load.files_to_retry(conn, form))
@@ -322,7 +343,7 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
             done = set() if form in REFERENCE_FORMS and len(batches) > 1 else set(fresh_all)
             sizes = load.file_sizes(conn, sorted(again - done)) if again - done else {}
             for batch in _batches(sorted(sizes), sizes.get, settings.batch_bytes):
-                validate(form, batch, None, archive)
+                validate(form, batch, archive)
         summary.nothing_new = not new and not reprocess
         if changed:
             summary.years = step("refresh", refresh, conn, years, summary.monthly_since, changed == {"monthly_report"},
@@ -346,6 +367,12 @@ def _batches(items: list, size_of, limit: int) -> list[list]:
         current.append(item)
         total += size_of(item) or 0
     return groups + ([current] if current else [])
+
+
+def _reserve_ids(conn: Connection, new: list[LandingFile]) -> dict[str, int]:
+    """content hash -> file id, in the order the files are processed (discover lists them form by
+    form, in FORM_ORDER)."""
+    return dict(zip((f.sha256 for f in new), sorted(load.reserve_file_ids(conn, len(new)))))
 
 
 def _unique_new(found: list[LandingFile], known: set[str]) -> list[LandingFile]:

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 
 from tasks.archive import read_batch
 from tasks.discover import LandingFile
 from tasks.forms import FORMS
-from warehouse.dialect import arrow_table, bulk_insert, insert_arrow, read_frame
+from warehouse.dialect import arrow_table, bulk_insert, insert_arrow, read_frame, reserve_ids
 from warehouse.schema import table
 
 
@@ -48,22 +48,28 @@ def remember_stats(conn: Connection, found: list[LandingFile], hashed: dict[str,
                      .values(stat=bindparam("s")), moved)
 
 
-def register_file(conn: Connection, landing_file: LandingFile, run_id: int, seen_at: datetime, rows_read: int) -> int:
-    files = _t(conn, "ops", "files")
-    result = conn.execute(insert(files).values(
-        path=landing_file.rel_path, form=landing_file.form, sha256=landing_file.sha256, size=landing_file.size,
-        stat=landing_file.stat or None,
-        first_seen_at=seen_at, run_id=run_id, last_run_id=run_id, status="reading", rows_read=rows_read))
-    return result.inserted_primary_key[0]
+def reserve_file_ids(conn: Connection, count: int) -> list[int]:
+    """Ids for the run's new files, taken before any of them is written: a file's raw rows,
+    staged rows and registration then all go in by bulk writes, none waiting for another."""
+    return reserve_ids(conn, _t(conn, "ops", "files"), "file_id", count)
 
 
-def reject_file(conn: Connection, file_id: int, form: str, code: str, message_vi: str) -> None:
-    files = _t(conn, "ops", "files")
-    conn.execute(update(files).where(files.c.file_id == file_id).values(
-        status="rejected", reason_code=code, message_vi=message_vi, rows_read=0, rows_accepted=0, rows_rejected=0))
-    bulk_insert(conn, _t(conn, "staging", "rejections"), pd.DataFrame([{
-        "file_id": file_id, "form": form, "row_number": None, "column": None, "value": None,
-        "reason_code": code, "retry": False, "message_vi": message_vi}]))
+def file_record(landing_file: LandingFile, file_id: int, run_id: int, seen_at: datetime, rows_read: int) -> dict:
+    """A new file's ops.files row, written once its rows are validated (or it is rejected whole)."""
+    return {"file_id": file_id, "path": landing_file.rel_path, "form": landing_file.form,
+            "sha256": landing_file.sha256, "size": landing_file.size, "stat": landing_file.stat or None,
+            "first_seen_at": seen_at, "run_id": run_id, "last_run_id": run_id, "rows_read": rows_read}
+
+
+def reject_files(conn: Connection, form: str, records: list[dict], reasons: list[tuple[str, str]]) -> None:
+    """Register new files rejected whole, with one rejection each: (reason code, message)."""
+    if not records:
+        return
+    codes = pd.DataFrame(reasons, columns=["reason_code", "message_vi"])
+    files = pd.DataFrame(records).assign(status="rejected", rows_read=0, rows_accepted=0, rows_rejected=0)
+    bulk_insert(conn, _t(conn, "ops", "files"), pd.concat([files, codes], axis=1))
+    bulk_insert(conn, _t(conn, "staging", "rejections"), codes.assign(
+        file_id=files["file_id"], form=form, row_number=None, column=None, value=None, retry=False))
 
 
 def raw_table(conn: Connection, form: str, rows: pd.DataFrame, file_id: int, text: pa.Table | None = None) -> pa.Table:
@@ -82,10 +88,10 @@ def store_raw(conn: Connection, form: str, tables: list[pa.Table]) -> None:
         insert_arrow(conn, _t(conn, "raw", form), pa.concat_tables(tables))
 
 
-def store_file_warnings(conn: Connection, file_id: int, form: str, warnings: list[dict]) -> None:
+def store_file_warnings(conn: Connection, form: str, warnings: list[dict]) -> None:
+    """Warnings about whole files (unknown columns), each with its file_id."""
     if warnings:
-        frame = pd.DataFrame(warnings).assign(file_id=file_id, form=form)
-        bulk_insert(conn, _t(conn, "staging", "warnings"), frame)
+        bulk_insert(conn, _t(conn, "staging", "warnings"), pd.DataFrame(warnings).assign(form=form))
 
 
 def read_raw(conn: Connection, form: str, file_ids: list[int], archive: Path | None = None) -> pd.DataFrame:
@@ -133,37 +139,53 @@ def first_seen(conn: Connection, file_ids: list[int]) -> dict[int, pd.Timestamp]
 
 
 def replace_staging(conn: Connection, form: str, file_ids: list[int], accepted: pd.DataFrame,
-                    rejections: pd.DataFrame, run_id: int) -> None:
+                    rejections: pd.DataFrame, run_id: int, new_files: list[dict] | None = None) -> None:
+    """Stage the files' accepted rows and rejections in place of their earlier ones. New files
+    (`new_files`: their ops.files rows, not yet written) have nothing to replace: everything of
+    theirs goes in by bulk writes, which on PostgreSQL queue behind the raw rows' COPY."""
     staged, rej = _t(conn, "staging", form), _t(conn, "staging", "rejections")
-    conn.execute(delete(staged).where(staged.c.file_id.in_(file_ids)))
-    conn.execute(delete(rej).where(rej.c.file_id.in_(file_ids)))
-    _file_counts(conn, form, file_ids, accepted, rejections, run_id)
+    counts = _file_counts(form, file_ids, accepted, rejections)
+    if new_files is None:
+        conn.execute(delete(staged).where(staged.c.file_id.in_(file_ids)))
+        conn.execute(delete(rej).where(rej.c.file_id.in_(file_ids)))
+        _update_counts(conn, counts, run_id)
+    else:
+        registered = pd.DataFrame(new_files).merge(counts, on="file_id").assign(status="loaded")
+        bulk_insert(conn, _t(conn, "ops", "files"), registered)
     if form == "monthly_report":
-        _file_months(conn, file_ids, accepted)
+        _file_months(conn, file_ids, accepted, replace=new_files is None)
     bulk_insert(conn, rej, rejections.rename(columns=TO_DB).assign(form=form))
     bulk_insert(conn, staged, accepted.rename(columns=TO_DB))     # last: PostgreSQL copies it in while we go on
 
 
-def _file_counts(conn, form, file_ids, accepted, rejections, run_id) -> None:
+def _file_counts(form: str, file_ids: list[int], accepted: pd.DataFrame, rejections: pd.DataFrame) -> pd.DataFrame:
     """Per file: rows accepted and rejected, and the span of months it covers (for backfills)."""
-    files = _t(conn, "ops", "files")
     ids = accepted["_file_id"]
-    good = ids.value_counts().to_dict()
-    months = pd.DataFrame({"_file_id": ids, "_m": _month_text(accepted[FORMS[form].period_column])}).dropna()
-    span = months.groupby("_file_id")["_m"].agg(["min", "max"]) if len(months) else pd.DataFrame(columns=["min", "max"])
-    bad = rejections.groupby("_file_id")["_row_number"].nunique().to_dict() if len(rejections) else {}
-    spans = {fid: (span.loc[fid, "min"], span.loc[fid, "max"]) if fid in span.index else (None, None) for fid in file_ids}
+    months = pd.DataFrame({"file_id": ids, "_m": _month_text(accepted[FORMS[form].period_column])}).dropna()
+    span = months.groupby("file_id")["_m"].agg(min_month="min", max_month="max")
+    counts = pd.DataFrame({"rows_accepted": ids.value_counts(),
+                           "rows_rejected": rejections.groupby("_file_id")["_row_number"].nunique()})
+    frame = pd.DataFrame(index=pd.Index(file_ids, name="file_id")).join(counts).join(span)
+    frame[["rows_accepted", "rows_rejected"]] = frame[["rows_accepted", "rows_rejected"]].fillna(0).astype("int64")
+    span = frame[["min_month", "max_month"]].astype(object)
+    frame[["min_month", "max_month"]] = span.where(span.notna(), None)
+    return frame.reset_index()
+
+
+def _update_counts(conn: Connection, counts: pd.DataFrame, run_id: int) -> None:
+    files = _t(conn, "ops", "files")
     conn.execute(update(files).where(files.c.file_id == bindparam("fid")).values(
         status="loaded", last_run_id=run_id, rows_accepted=bindparam("good"), rows_rejected=bindparam("bad"),
         min_month=bindparam("low"), max_month=bindparam("high")),
-        [{"fid": fid, "good": int(good.get(fid, 0)), "bad": int(bad.get(fid, 0)), "low": spans[fid][0],
-          "high": spans[fid][1]} for fid in file_ids])
+        [{"fid": int(r.file_id), "good": int(r.rows_accepted), "bad": int(r.rows_rejected), "low": r.min_month,
+          "high": r.max_month} for r in counts.itertuples()])
 
 
-def _file_months(conn: Connection, file_ids: list[int], accepted: pd.DataFrame) -> None:
+def _file_months(conn: Connection, file_ids: list[int], accepted: pd.DataFrame, replace: bool) -> None:
     """ops.file_months of the files, as the staged rows now stand (snapshot.month_prints sums it)."""
     target = _t(conn, "ops", "file_months")
-    conn.execute(delete(target).where(target.c.file_id.in_(file_ids)))
+    if replace:
+        conn.execute(delete(target).where(target.c.file_id.in_(file_ids)))
     counted = accepted.groupby(["_file_id", "period"])["_row_number"].agg(["size", "sum"]).reset_index()
     bulk_insert(conn, target, counted.set_axis(["file_id", "period", "rows", "row_numbers"], axis=1))
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, Text, create_engine, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from warehouse.dialect import bulk_insert, make_engine, read_frame
+from warehouse.dialect import bulk_insert, make_engine, read_frame, reserve_ids
 
 
 @pytest.fixture
@@ -55,3 +55,42 @@ def test_a_copy_still_running_at_commit_is_waited_for(pg_table):
     with other.connect() as conn:
         assert conn.execute(select(func.count()).select_from(tab)).scalar_one() == 100_000
     other.dispose()
+
+
+def test_copies_issued_back_to_back_all_land_in_order(pg_table):
+    engine, tab = pg_table
+    with engine.begin() as conn:                    # each COPY queues behind the one in flight
+        for start in range(0, 90_000, 30_000):
+            bulk_insert(conn, tab, _rows(range(start, start + 30_000)))
+        conn.execute(text("UPDATE copy_probe SET name = 'sau' WHERE id >= 60000"))   # after all three
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(tab)).scalar_one() == 90_000
+        assert conn.execute(select(func.count()).where(tab.c.name == "sau")).scalar_one() == 30_000
+
+
+def test_a_failed_copy_fails_the_copies_queued_behind_it(pg_table):
+    engine, tab = pg_table
+    with pytest.raises(IntegrityError):
+        with engine.begin() as conn:
+            bulk_insert(conn, tab, _rows([5, 5]))            # fails
+            bulk_insert(conn, tab, _rows(range(10, 20)))     # queued behind it
+            conn.execute(text("SELECT 1"))
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(tab)).scalar_one() == 0
+
+
+@pytest.mark.parametrize("warehouse", ["sqlite", "postgresql"])
+def test_reserved_ids_are_new_and_not_given_again(warehouse, pg_table, tmp_path):
+    engine, tab = pg_table if warehouse == "postgresql" else (make_engine(f"sqlite:///{tmp_path}/w.db"), None)
+    if tab is None:
+        tab = Table("copy_probe", MetaData(), Column("id", Integer, primary_key=True), Column("name", Text))
+        tab.metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(tab.insert(), [{"name": "a"}, {"name": "b"}])
+        taken = set(conn.execute(select(tab.c.id)).scalars())
+        reserved = reserve_ids(conn, tab, "id", 3)
+        bulk_insert(conn, tab, _rows(reserved))
+        after = conn.execute(tab.insert().values(name="c")).inserted_primary_key[0]
+    assert len(set(reserved)) == 3 and not set(reserved) & taken and min(reserved) > max(taken)
+    assert after not in reserved and after not in taken
+    engine.dispose()

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from sqlalchemy import (Boolean, Connection, Date, DateTime, Engine, Float, Integer, Numeric, Table, create_engine,
-                        event, select, text)
+                        event, func, select, text)
 
 from warehouse.errors import WarehouseBusy  # noqa: F401  (raised here; callers import it from here)
 
@@ -48,6 +48,20 @@ def acquire_run_lock(conn: Connection, wait_seconds: float) -> None:
         if time.monotonic() >= deadline:
             raise WarehouseBusy(f"another thidua run holds the warehouse; waited {wait_seconds:g} s")
         time.sleep(0.5)
+
+
+def reserve_ids(conn: Connection, table: Table, column: str, count: int) -> list[int]:
+    """`count` new values of an autoincrement key, for rows written later in bulk (a COPY returns
+    no keys). PostgreSQL: from the column's sequence; SQLite: after the largest, which no other
+    writer can take while the run holds the write lock."""
+    if count == 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        name = f"{table.schema}.{table.name}" if table.schema else table.name
+        return list(conn.execute(text("SELECT nextval(pg_get_serial_sequence(:t, :c)) FROM generate_series(1, :n)"),
+                                 {"t": name, "c": column, "n": count}).scalars())
+    largest = conn.execute(select(func.coalesce(func.max(table.c[column]), 0))).scalar_one()
+    return list(range(largest + 1, largest + 1 + count))
 
 
 def _arrow_type(type_) -> pa.DataType:
@@ -140,11 +154,13 @@ def _copy(conn: Connection, table: Table, data: pa.Table) -> None:
     target = f'"{table.schema}"."{table.name}"' if table.schema else f'"{table.name}"'
     statement = f"COPY {target} ({names}) FROM STDIN WITH (FORMAT csv)"
     driver = conn.connection.driver_connection
-    wait_for_copy(driver)
-    _pending_copies[id(driver)] = _copier.submit(_copy_now, driver, statement, data)
+    before = _pending_copies.get(id(driver))
+    _pending_copies[id(driver)] = _copier.submit(_copy_now, driver, statement, data, before)
 
 
-def _copy_now(driver, statement: str, data: pa.Table) -> None:
+def _copy_now(driver, statement: str, data: pa.Table, before: Future | None = None) -> None:
+    if before is not None:           # queued behind the connection's COPY in flight; its error is ours too
+        before.result()
     buffer = io.BytesIO()
     pacsv.write_csv(data, buffer, write_options=pacsv.WriteOptions(include_header=False))
     with driver.cursor().copy(statement) as copy:
@@ -155,8 +171,10 @@ def _copy_now(driver, statement: str, data: pa.Table) -> None:
 # PostgreSQL parses and stores a COPY on a core of its own while the run's Python goes on with
 # the next mart or batch. The COPY stays inside the run's transaction: any later use of the
 # connection (a statement, a COPY, a read, commit, rollback) first waits for it and re-raises its
-# error, so statements keep their order and a failed COPY fails the run. At most one COPY per
-# connection is in flight; a few threads keep one connection's COPY from queueing behind another's.
+# error, so statements keep their order and a failed COPY fails the run. A COPY issued while
+# another is in flight queues behind it (the caller does not wait): a batch's rows go in one
+# after the other while the next batch is read and validated. A few threads keep one
+# connection's COPYs from queueing behind another's.
 
 _copier = ThreadPoolExecutor(max_workers=4, thread_name_prefix="thidua-copy")
 _pending_copies: dict[int, Future] = {}          # id(driver connection) -> its COPY in flight
