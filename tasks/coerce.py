@@ -63,19 +63,48 @@ _PLAIN_NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 def number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """The contract's number rule (section 2), column-wise in Arrow's string kernels:
     both marks -> the last is decimal; only commas -> decimal comma; only dots in groups of
-    three -> thousands; otherwise a decimal point."""
-    text = pc.replace_substring_regex(pa.array(values, type=pa.string(), from_pandas=True), r"[\s\x{a0}]", "")
-    if pc.all(pc.match_substring_regex(text, r"^[+-]?\d{1,15}$")).as_py() is not False:   # whole numbers only
+    three -> thousands; otherwise a decimal point. Tests that find nothing are skipped."""
+    text = pa.array(values, type=pa.string(), from_pandas=True)
+    if _has_bytes(text, _SPACE_BYTES):         # NBSP's second byte stands for it (and for a few letters)
+        text = pc.replace_substring_regex(text, r"[\s\x{a0}]", "")
+    if not _has_bytes(text, _MARK_BYTES) and pc.all(
+            pc.match_substring_regex(text, r"^[+-]?\d{1,15}$")).as_py() is not False:   # whole numbers only
         return _as_series(_to_float(text), values)
+    has_comma = pc.match_substring(text, ",")
     comma_decimal = pc.match_substring_regex(text, r",[^.]*$")                   # 1.234,5 and 12,5
-    dot_decimal = pc.and_(pc.match_substring(text, ","), pc.match_substring_regex(text, r"\.[^,]*$"))  # 1,234.5
-    thousands = pc.match_substring_regex(text, r"^[+-]?\d{1,3}(\.\d{3})+$")   # no comma: 1.234.567
+    dot_decimal = has_comma                       # 1,234.5: taken only when the comma is not the decimal
+    thousands = _where_matches(text, pc.and_(pc.match_substring(text, "."), pc.invert(has_comma)),
+                               r"^[+-]?\d{1,3}(\.\d{3})+$")                   # only dots: 1.234.567
     no_dots = pc.replace_substring(text, ".", "")
     plain = pc.case_when(pc.make_struct(comma_decimal, dot_decimal, thousands),
                          pc.replace_substring(no_dots, ",", "."), pc.replace_substring(text, ",", ""), no_dots, text)
     well_formed = pc.and_(pc.match_substring_regex(plain, _PLAIN_NUMBER),
                           pc.invert(pc.and_(comma_decimal, pc.greater(pc.count_substring(text, ","), 1))))
     return _as_series(_to_float(pc.if_else(well_formed, plain, None)), values)
+
+
+_SPACE_BYTES = np.frombuffer(b"\t\n\x0c\r \xa0", dtype=np.uint8)      # RE2's \s, and NBSP
+_MARK_BYTES = np.frombuffer(b".,", dtype=np.uint8)
+
+
+def _has_bytes(text: pa.Array | pa.ChunkedArray, wanted: np.ndarray) -> bool:
+    """Whether any of the bytes occurs in the strings' data, read as one numpy view per chunk:
+    a pass over the bytes instead of a regex over every string (a sliced array may show
+    bytes of strings outside it, which only costs a needless full test)."""
+    for chunk in getattr(text, "chunks", [text]):
+        data = chunk.buffers()[2]
+        if data is not None and np.isin(np.frombuffer(data, dtype=np.uint8), wanted).any():
+            return True
+    return False
+
+
+def _where_matches(text: pa.Array, candidates: pa.Array, pattern: str) -> pa.Array:
+    """A regex match evaluated only on the candidate rows (False elsewhere): most rows cannot match."""
+    where = np.flatnonzero(pc.fill_null(candidates, False).to_numpy(zero_copy_only=False))
+    out = np.zeros(len(text), dtype=bool)
+    if len(where):
+        out[where] = pc.match_substring_regex(text.take(where), pattern).to_numpy(zero_copy_only=False)
+    return pa.array(out)
 
 
 def _as_series(parsed: np.ndarray, values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -244,15 +273,23 @@ def tax_code(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Codes written as plain ten digits (nearly all) are checked column-wise with the MST check
     digit, as stdnum's mst.validate does; any other spelling goes through _to_mst one by one."""
     text = pa.array(values, type=pa.string(), from_pandas=True)
-    plain = pc.fill_null(pc.match_substring_regex(text, r"^[0-9]{10}$"), False).to_numpy(zero_copy_only=False)
-    out, bad = _by_value(values.where(~plain), _to_mst)          # the rest; blanks stay None
+    plain_rows = pc.fill_null(pc.and_(pc.equal(pc.binary_length(text), 10), pc.ascii_is_decimal(text)), False)
+    plain = plain_rows.to_numpy(zero_copy_only=False)
+    out = pd.Series(text.to_numpy(zero_copy_only=False), index=values.index, dtype=object)
+    bad = pd.Series(False, index=values.index)
+    rest = values[~plain & values.notna().to_numpy()]
+    if len(rest):                                               # the rest, one distinct value at a time
+        out[rest.index], bad[rest.index] = _by_value(rest, _to_mst)
     if plain.any():
-        codes = np.array(values.to_numpy(dtype=object)[plain], dtype="S10")
-        digits = codes.view(np.uint8).reshape(-1, 10).astype(np.int64) - ord("0")
-        rest = (digits[:, :9] @ _MST_WEIGHTS) % 11
-        valid = (10 - rest == digits[:, 9]) & digits[:, 2:9].any(axis=1)     # a remainder of 0 gives 10: never valid
-        out[plain] = np.where(valid, codes.astype(str).astype(object), None)
-        bad[plain] = ~valid
+        codes = pc.filter(text, plain_rows)
+        codes = codes.combine_chunks() if isinstance(codes, pa.ChunkedArray) else codes
+        start = np.frombuffer(codes.buffers()[1], dtype=np.int32)[codes.offset]      # ten bytes each, end to end
+        digits = np.frombuffer(codes.buffers()[2], dtype=np.uint8)[start:start + 10 * len(codes)].reshape(-1, 10) - 48
+        remainder = (digits[:, :9].astype(np.int64) @ _MST_WEIGHTS) % 11
+        valid = (10 - remainder == digits[:, 9]) & digits[:, 2:9].any(axis=1)     # a remainder of 0 gives 10: never valid
+        wrong = np.flatnonzero(plain)[~valid]
+        out.iloc[wrong] = None
+        bad.iloc[wrong] = True
     return out, bad
 
 

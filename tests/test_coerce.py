@@ -1,3 +1,6 @@
+import math
+import random
+import re
 import unicodedata
 
 import pandas as pd
@@ -90,7 +93,8 @@ def test_zone_by_code_or_name():
     assert list(out) == ["QC", "QC", "QC"]
 
 
-def test_tax_codes_column_wise_agree_with_stdnum_one_by_one():
+@pytest.mark.parametrize("dtype", [object, "str"])
+def test_tax_codes_column_wise_agree_with_stdnum_one_by_one(dtype):
     """The ten-digit fast path against _to_mst (stdnum's mst.validate) on valid, mistyped and
     oddly written codes, blanks and branches."""
     import random
@@ -104,8 +108,40 @@ def test_tax_codes_column_wise_agree_with_stdnum_one_by_one():
         texts.append(body + (str(check) if check < 10 and rng.random() < 0.7 else str(rng.randrange(10))))
     texts += ["0100233488", "0100000003", "0300000000", "0100233480", " 0100233488", "100233488", "0314409058-002",
               "0314409058002", "01.00.233.488", "01002334８8", "abcdefghij", "", None, "0100233488-000"]
-    values = pd.Series(texts, dtype=object)
-    out, bad = coerce.tax_code(values)
-    expected, expected_bad = coerce._by_value(values, coerce._to_mst)
+    values = pd.Series(texts, dtype=dtype)
+    out, bad = coerce.tax_code(values.iloc[1:])          # a slice: its strings start inside the buffers
+    expected, expected_bad = coerce._by_value(values.iloc[1:].astype(object), coerce._to_mst)
     assert out.tolist() == expected.tolist() and bad.tolist() == expected_bad.tolist()
     assert 0 < int(bad.sum()) < len(texts) - 100            # both kinds are there
+
+
+def _contract_number(text):
+    """The contract's number rule for one cell, written out plainly: (value, unreadable)."""
+    if text is None:
+        return None, False
+    t = re.sub(r"[\t\n\f\r \xa0]", "", text)
+    if "," in t and ("." not in t or t.rfind(",") > t.rfind(".")):      # the comma is the decimal mark
+        plain = t.replace(".", "").replace(",", ".") if t.count(",") == 1 else "bad"
+    elif "," in t:                                                      # a dot after the last comma
+        plain = t.replace(",", "")
+    elif re.fullmatch(r"[+-]?[0-9]{1,3}(\.[0-9]{3})+", t):               # only dots, in groups of three
+        plain = t.replace(".", "")
+    else:
+        plain = t
+    if not re.fullmatch(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?", plain):
+        return None, True
+    value = float(plain)
+    return (value, False) if math.isfinite(value) else (None, True)
+
+
+@pytest.mark.parametrize("dtype", [object, "str"])      # "str": Arrow-backed, as ingest gives it
+@pytest.mark.parametrize("alphabet", ["0123456789.,", "0123456789.,+- e\xa0\tà", "0123456789", "0123456789 -"])
+def test_numbers_column_wise_agree_with_the_rule_cell_by_cell(alphabet, dtype):
+    rng = random.Random(alphabet)
+    cells = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14))) for _ in range(20_000)]
+    cells += ["1.234.567", "12,345.6", "1.234,5", "1 234,5", "1\xa0234", "+.5", "1.", "1e400", None, "", "1,2,3"]
+    cells = [c if c is not None and c.strip() else None for c in cells]      # blank cells arrive as None
+    out, bad = coerce.number(pd.Series(cells, dtype=dtype))
+    for cell, got, is_bad in zip(cells, out, bad):
+        value, unreadable = _contract_number(cell)
+        assert (got if got == got else None, bool(is_bad)) == (value, unreadable), repr(cell)
