@@ -153,19 +153,19 @@ def month_sums(facts: YearFacts, by: str | None = None) -> MonthSums:
 def _key_codes(columns: list[pd.Series | None], lengths: list[int]) -> tuple[list[np.ndarray], pd.Index]:
     """Each part's key column as integer codes into one index of every key (-1: none); a column
     several parts share is factorized once."""
-    index: dict = {}
-    done: dict[int, np.ndarray] = {}
-    codes = []
-    for column, length in zip(columns, lengths):
-        if column is None:
-            codes.append(np.full(length, -1, dtype=np.intp))
-            continue
-        if id(column) not in done:
-            local, uniques = pd.factorize(column)
-            mapping = np.array([index.setdefault(u, len(index)) for u in uniques] + [-1], dtype=np.intp)
-            done[id(column)] = mapping[local]          # local -1 takes the appended -1
-        codes.append(done[id(column)])
-    return codes, pd.Index(list(index))
+    local: dict[int, tuple[np.ndarray, np.ndarray]] = {}      # id(column) -> its codes, its distinct keys
+    for column in columns:
+        if column is not None and id(column) not in local:
+            local[id(column)] = pd.factorize(column)
+    # All distinct keys in order of first appearance, column after column, factorized once more.
+    shared, keys = pd.factorize(np.concatenate([np.asarray(u, dtype=object) for _, u in local.values()] or [[]]))
+    mappings, start = {}, 0
+    for key, (_, uniques) in local.items():
+        mappings[key] = np.append(shared[start:start + len(uniques)], -1).astype(np.intp)   # code -1 -> -1
+        start += len(uniques)
+    codes = [np.full(length, -1, dtype=np.intp) if column is None else mappings[id(column)][local[id(column)][0]]
+             for column, length in zip(columns, lengths)]
+    return codes, pd.Index(list(keys))
 
 
 def admin_share(admin: pd.DataFrame, months: range) -> tuple[int, int]:
