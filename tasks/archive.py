@@ -26,7 +26,9 @@ def write_batch(root: Path, form: str, sha256: str, rel_path: str, rows: pa.Tabl
     table = table.rename_columns(["_row_number" if c == "row_number" else c for c in table.column_names])
     table = table.replace_schema_metadata({"thidua.path": rel_path, "thidua.form": form, "thidua.sha256": sha256})
     tmp = path.with_suffix(".tmp")
-    pq.write_table(table, tmp, compression="zstd")
+    # No dictionary pages: a file's cells are nearly all distinct (figures, tax codes, stamps), so
+    # building dictionaries only to drop them cost a third of the write; zstd alone is smaller too.
+    pq.write_table(table, tmp, compression="zstd", use_dictionary=False)
     tmp.replace(path)
     return path
 
