@@ -167,8 +167,8 @@ def _file_counts(form: str, file_ids: list[int], accepted: pd.DataFrame, rejecti
                            "rows_rejected": rejections.groupby("_file_id")["_row_number"].nunique()})
     frame = pd.DataFrame(index=pd.Index(file_ids, name="file_id")).join(counts).join(span)
     frame[["rows_accepted", "rows_rejected"]] = frame[["rows_accepted", "rows_rejected"]].fillna(0).astype("int64")
-    span = frame[["min_month", "max_month"]].astype(object)
-    frame[["min_month", "max_month"]] = span.where(span.notna(), None)
+    spans = frame[["min_month", "max_month"]].astype(object)
+    frame[["min_month", "max_month"]] = spans.where(spans.notna(), None)      # no month: NULL, not NaN
     return frame.reset_index()
 
 
