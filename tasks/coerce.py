@@ -72,11 +72,11 @@ def number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         return _as_series(_to_float(text), values)
     has_comma = pc.match_substring(text, ",")
     comma_decimal = pc.match_substring_regex(text, r",[^.]*$")                   # 1.234,5 and 12,5
-    dot_decimal = has_comma                       # 1,234.5: taken only when the comma is not the decimal
     thousands = _where_matches(text, pc.and_(pc.match_substring(text, "."), pc.invert(has_comma)),
                                r"^[+-]?\d{1,3}(\.\d{3})+$")                   # only dots: 1.234.567
     no_dots = pc.replace_substring(text, ".", "")
-    plain = pc.case_when(pc.make_struct(comma_decimal, dot_decimal, thousands),
+    # case_when takes the first that holds: a comma that is not the decimal is a thousands mark (1,234.5)
+    plain = pc.case_when(pc.make_struct(comma_decimal, has_comma, thousands),
                          pc.replace_substring(no_dots, ",", "."), pc.replace_substring(text, ",", ""), no_dots, text)
     well_formed = pc.and_(pc.match_substring_regex(plain, _PLAIN_NUMBER),
                           pc.invert(pc.and_(comma_decimal, pc.greater(pc.count_substring(text, ","), 1))))

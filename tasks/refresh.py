@@ -7,8 +7,8 @@ import pandas as pd
 from sqlalchemy import Connection, delete, insert, select
 
 from tasks.snapshot import Snapshots, drop_other_years, month_prints, stored_roster
-from tasks.transform import (OUTLIER_COLUMNS, PRIOR_YEAR_COLUMNS, YearFacts, data_years, period_parts, roster_versions,
-                             year_facts, zone_versions)
+from tasks.transform import (OUTLIER_COLUMNS, PRIOR_YEAR_COLUMNS, Versions, YearFacts, data_years, period_parts,
+                             roster_versions, year_facts, zone_versions)
 from warehouse.dialect import bulk_insert
 from warehouse.marts import MARTS
 from warehouse.marts.award_quota import build_from
@@ -195,9 +195,10 @@ def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_sin
         _drop_orphan_warnings(conn, warnings_since)
     (roster, fingerprint), zones = stored_roster(conn, roster_versions), zone_versions(conn)
     snapshots = Snapshots(conn, warnings_since, prints, fingerprint)
+    by_tax = Versions.of(roster, "tax_code")          # prepared once for every year's lookups
     kept: tuple[int, pd.DataFrame] | None = None      # the last year's reports serve the next year
     for year in years:
-        facts = year_facts(conn, year, roster, zones, kept[1] if kept and kept[0] == year - 1 else None, snapshots)
+        facts = year_facts(conn, year, by_tax, zones, kept[1] if kept and kept[0] == year - 1 else None, snapshots)
         snapshots.save(year, facts.reports)
         if monthly_only and warnings_since and warnings_since != ALL_MONTHS:
             facts.phases = changed_phases(facts, warnings_since)

@@ -179,7 +179,7 @@ def match_months(codes: np.ndarray, months: np.ndarray, split: int, keys: int) -
 @dataclass(frozen=True)
 class Versions:
     """Versions of a key sorted by (key, valid_from), with the arrays `as_of` searches: made once
-    for a roster that many frames look up (YearFacts.roster_by_tax)."""
+    for a roster that many frames look up (YearFacts.roster, prepared once per refresh)."""
     key: str
     ordered: pd.DataFrame
     codes: np.ndarray         # each version's key as a position in `known`: non-decreasing
@@ -232,7 +232,7 @@ def _version_at(keys: pd.Series, when: pd.Series, versions: Versions) -> tuple[n
 class YearFacts:
     year: int
     plan: Plan
-    roster: pd.DataFrame          # every roster version, with valid_to
+    roster: Versions              # every roster version, prepared for as_of lookups by tax code
     zones: pd.DataFrame           # every zone version, with valid_to
     reports: pd.DataFrame         # current reports of the year (+ month, zone_code, late): what snapshot.py stores
     prior: pd.DataFrame           # current reports of the year before (PRIOR_YEAR_COLUMNS)
@@ -246,13 +246,6 @@ class YearFacts:
     prior_nominations: pd.DataFrame | None = None
     phases: tuple[str, ...] | None = None    # the phases the per-phase marts rebuild (None: every phase)
     derived: dict = field(default_factory=dict, repr=False)   # frames several marts read, built once
-
-    @property
-    def roster_by_tax(self) -> Versions:
-        """The roster prepared once for `as_of` lookups by tax code."""
-        if "roster_by_tax" not in self.derived:
-            self.derived["roster_by_tax"] = Versions.of(self.roster, "tax_code")
-        return self.derived["roster_by_tax"]
 
     @property
     def changed_phases(self) -> tuple[str, ...]:
@@ -345,7 +338,7 @@ def _dated(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     return frame
 
 
-def year_facts(conn: Connection, year: int, roster: pd.DataFrame, zones: pd.DataFrame,
+def year_facts(conn: Connection, year: int, roster: Versions, zones: pd.DataFrame,
                last_year_monthly: pd.DataFrame | None = None, snapshots=None) -> YearFacts:
     """One year's facts; the year before's reports (PRIOR_YEAR_COLUMNS) are read unless given.
     With `snapshots` (snapshot.Snapshots), months stored by an earlier run are reused where still valid."""
@@ -354,15 +347,14 @@ def year_facts(conn: Connection, year: int, roster: pd.DataFrame, zones: pd.Data
 
     if last_year_monthly is None:
         last_year_monthly = prior_year(conn, year - 1, *reusable(year - 1))
-    by_tax = Versions.of(roster, "tax_code")
-    this_year = monthly_of_year(conn, year, by_tax, *reusable(year))
+    this_year = monthly_of_year(conn, year, roster, *reusable(year))
     compliance = _dated(load_current(conn, "compliance", _in_year("event_date", year)), "event_date")
-    compliance = as_of(compliance, "tax_code", "event_date", by_tax, ["zone_code"])
+    compliance = as_of(compliance, "tax_code", "event_date", roster, ["zone_code"])
     nominations = load_current(conn, "nominations", lambda c: c.year.in_([year, year - 1]))
     return YearFacts(
         year=year, plan=load_plan(year), roster=roster, zones=zones,
         reports=this_year, prior=last_year_monthly,
-        operating=_operating(by_tax, year),
+        operating=_operating(roster, year),
         investment=_dated(load_current(conn, "investment", _in_year("decision_date", year)), "decision_date"),
         land=load_current(conn, "land_clearance", lambda c: and_(c.period >= f"{year}-01", c.period <= f"{year}-12"))
         .assign(month=lambda f: f["period"].str[5:7].astype(int) if len(f) else []),
@@ -370,7 +362,6 @@ def year_facts(conn: Connection, year: int, roster: pd.DataFrame, zones: pd.Data
         compliance=compliance,
         zone_events=_dated(load_current(conn, "zone_events", _in_year("decision_date", year)), "decision_date"),
         nominations=nominations[nominations["year"] == year].reset_index(drop=True),
-        derived={"roster_by_tax": by_tax},
     )
 
 

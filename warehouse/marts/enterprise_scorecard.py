@@ -34,7 +34,7 @@ def build(facts) -> pd.DataFrame:
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["tax_code"])
     if frame.empty:
         return pd.DataFrame(columns=MART.column_names)
-    frame = as_of(frame, "tax_code", "phase_end", facts.roster_by_tax, ["name", "zone_code", "cluster"])
+    frame = as_of(frame, "tax_code", "phase_end", facts.roster, ["name", "zone_code", "cluster"])
     frame = frame.rename(columns={"name": "enterprise_name"}).assign(year=facts.year)
     return frame[MART.column_names]
 

@@ -22,7 +22,7 @@ def candidates(facts) -> pd.DataFrame:
     active = (facts.operating["status"] == "hoạt động").to_numpy(dtype=bool)
     codes = pd.DataFrame({"tax_code": np.sort(facts.operating["tax_code"][active].unique().to_numpy()).tolist()})
     codes["year_end"] = pd.Timestamp(facts.year, 12, 31)
-    return as_of(codes, "tax_code", "year_end", facts.roster_by_tax, ["name", "zone_code", "cluster"])
+    return as_of(codes, "tax_code", "year_end", facts.roster, ["name", "zone_code", "cluster"])
 
 
 def build(facts) -> pd.DataFrame:

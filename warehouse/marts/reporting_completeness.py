@@ -74,7 +74,7 @@ def build(facts) -> pd.DataFrame:
     counts = phase_counts(facts)
     if counts.empty:
         return pd.DataFrame(columns=MART.column_names)
-    counts = as_of(counts, "tax_code", "phase_end", facts.roster_by_tax, ["zone_code"])
+    counts = as_of(counts, "tax_code", "phase_end", facts.roster, ["zone_code"])
     counts["year"] = facts.year
     # .array keeps Arrow decimals (to_numpy would make one Python Decimal per row for the writer to convert back)
     counts["completeness_pct"] = pct_series(counts["received"], counts["expected"]).array
