@@ -9,7 +9,7 @@ from sqlalchemy import Connection, delete, insert, select
 from tasks.snapshot import Snapshots, drop_other_years, month_prints, stored_roster
 from tasks.transform import (OUTLIER_COLUMNS, PRIOR_YEAR_COLUMNS, Versions, YearFacts, data_years, period_parts,
                              roster_versions, year_facts, zone_versions)
-from warehouse.dialect import bulk_insert
+from warehouse.dialect import bulk_insert, execute_later
 from warehouse.marts import MARTS
 from warehouse.marts.award_quota import build_from
 from warehouse.marts.dimensions import ROSTER_DIMENSION
@@ -122,7 +122,7 @@ def _drop_orphan_warnings(conn: Connection, since: str) -> None:
 def _delete_warnings(conn: Connection, facts: YearFacts, start: str) -> None:
     """The year's derived warnings from month `start` on."""
     warnings, derived = _derived(conn)
-    conn.execute(delete(warnings).where(derived, warnings.c.period >= start, warnings.c.period <= f"{facts.year}-12"))
+    execute_later(conn, delete(warnings).where(derived, warnings.c.period >= start, warnings.c.period <= f"{facts.year}-12"))
 
 
 def _delete_year(conn: Connection, name: str, facts: YearFacts) -> None:
@@ -131,12 +131,12 @@ def _delete_year(conn: Connection, name: str, facts: YearFacts) -> None:
     rows = mart.c.year == facts.year
     if "phase" in mart.c:
         rows &= mart.c.phase.in_(facts.changed_phases)
-    conn.execute(delete(mart).where(rows))
+    execute_later(conn, delete(mart).where(rows))
 
 
-# A year is written in an order that keeps Python busy while PostgreSQL copies. Each COPY runs in
-# the background and the next statement or COPY on the connection waits for it, so: the year's
-# DELETEs go first; the marts with big COPYs (tens of thousands of rows) are written as they are
+# A year is written in an order that keeps Python busy while PostgreSQL copies. Each DELETE and
+# COPY runs in the background and the next statement or COPY on the connection waits for it, so:
+# the year's DELETEs go first (they scan the marts while the first mart is built); the marts with big COPYs (tens of thousands of rows) are written as they are
 # built, each behind a build long enough to cover the COPY before it; the small marts and the
 # derived warnings are built while the last big COPY runs, and written after it.
 WRITTEN_AS_BUILT = ("merit_collective_eligibility", "merit_individual_eligibility", "reporting_completeness",

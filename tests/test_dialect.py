@@ -3,10 +3,10 @@ order and a failed COPY fails the transaction."""
 
 import pandas as pd
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, Text, create_engine, func, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Column, Integer, MetaData, Table, Text, create_engine, delete, func, select, text
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 
-from warehouse.dialect import bulk_insert, make_engine, read_frame, reserve_ids
+from warehouse.dialect import bulk_insert, execute_later, make_engine, read_frame, reserve_ids
 
 
 @pytest.fixture
@@ -80,11 +80,41 @@ def test_a_failed_copy_fails_the_copies_queued_behind_it(pg_table):
 
 
 @pytest.mark.parametrize("warehouse", ["sqlite", "postgresql"])
+def test_a_statement_sent_for_later_runs_between_the_copies_around_it(warehouse, pg_table, tmp_path):
+    engine, tab = _probe(warehouse, pg_table, tmp_path)
+    with engine.begin() as conn:
+        bulk_insert(conn, tab, _rows(range(30_000)))
+        execute_later(conn, delete(tab).where(tab.c.id >= 10_000))      # after the first COPY...
+        bulk_insert(conn, tab, _rows(range(20_000, 20_010)))             # ...and before this one
+        assert conn.execute(select(func.count()).select_from(tab)).scalar_one() == 10_010
+    engine.dispose()
+
+
+def test_a_failed_statement_sent_for_later_fails_the_transaction(pg_table):
+    engine, tab = pg_table
+    with pytest.raises(ProgrammingError, match="no_such_column"):
+        with engine.begin() as conn:
+            bulk_insert(conn, tab, _rows([1, 2]))
+            execute_later(conn, text("DELETE FROM copy_probe WHERE no_such_column = 1"))
+            bulk_insert(conn, tab, _rows([3]))                  # queued behind it: fails with it
+            conn.execute(text("SELECT 1"))
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(tab)).scalar_one() == 0
+
+
+def _probe(warehouse: str, pg_table, tmp_path):
+    """The probe table on PostgreSQL (the fixture's) or in a new SQLite file."""
+    if warehouse == "postgresql":
+        return pg_table
+    engine = make_engine(f"sqlite:///{tmp_path}/w.db")
+    tab = Table("copy_probe", MetaData(), Column("id", Integer, primary_key=True), Column("name", Text))
+    tab.metadata.create_all(engine)
+    return engine, tab
+
+
+@pytest.mark.parametrize("warehouse", ["sqlite", "postgresql"])
 def test_reserved_ids_are_new_and_not_given_again(warehouse, pg_table, tmp_path):
-    engine, tab = pg_table if warehouse == "postgresql" else (make_engine(f"sqlite:///{tmp_path}/w.db"), None)
-    if tab is None:
-        tab = Table("copy_probe", MetaData(), Column("id", Integer, primary_key=True), Column("name", Text))
-        tab.metadata.create_all(engine)
+    engine, tab = _probe(warehouse, pg_table, tmp_path)
     with engine.begin() as conn:
         conn.execute(tab.insert(), [{"name": "a"}, {"name": "b"}])
         taken = set(conn.execute(select(tab.c.id)).scalars())

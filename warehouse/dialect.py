@@ -153,31 +153,55 @@ def _copy(conn: Connection, table: Table, data: pa.Table) -> None:
     names = ", ".join(f'"{c}"' for c in data.column_names)
     target = f'"{table.schema}"."{table.name}"' if table.schema else f'"{table.name}"'
     statement = f"COPY {target} ({names}) FROM STDIN WITH (FORMAT csv)"
-    driver = conn.connection.driver_connection
-    before = _pending_copies.get(id(driver))
-    _pending_copies[id(driver)] = _copier.submit(_copy_now, driver, statement, data, before)
+    _in_background(conn, _copy_now, statement, data)
 
 
-def _copy_now(driver, statement: str, data: pa.Table, before: Future | None = None) -> None:
-    if before is not None:           # queued behind the connection's COPY in flight; its error is ours too
-        before.result()
+def _copy_now(driver, statement: str, data: pa.Table) -> None:
     buffer = io.BytesIO()
     pacsv.write_csv(data, buffer, write_options=pacsv.WriteOptions(include_header=False))
     with driver.cursor().copy(statement) as copy:
         copy.write(buffer.getbuffer())
 
 
+def execute_later(conn: Connection, statement) -> None:
+    """A statement that returns nothing (a DELETE), run in the background like a COPY on
+    PostgreSQL, so that it scans its table while Python builds what is written next; at once elsewhere."""
+    if conn.dialect.name != "postgresql":
+        conn.execute(statement)
+        return
+    compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    _in_background(conn, _execute_now, str(compiled), compiled.params)
+
+
+def _execute_now(driver, sql: str, params: dict) -> None:
+    with driver.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
 # --- COPY in the background ----------------------------------------------------------------
 # PostgreSQL parses and stores a COPY on a core of its own while the run's Python goes on with
 # the next mart or batch. The COPY stays inside the run's transaction: any later use of the
 # connection (a statement, a COPY, a read, commit, rollback) first waits for it and re-raises its
-# error, so statements keep their order and a failed COPY fails the run. A COPY issued while
-# another is in flight queues behind it (the caller does not wait): a batch's rows go in one
-# after the other while the next batch is read and validated. A few threads keep one
-# connection's COPYs from queueing behind another's.
+# error, so statements keep their order and a failed COPY fails the run. A COPY (or a statement
+# sent by execute_later) issued while another is in flight queues behind it (the caller does
+# not wait): a batch's rows go in one after the other while the next batch is read and
+# validated. A few threads keep one connection's COPYs from queueing behind another's.
 
 _copier = ThreadPoolExecutor(max_workers=4, thread_name_prefix="thidua-copy")
-_pending_copies: dict[int, Future] = {}          # id(driver connection) -> its COPY in flight
+_pending_copies: dict[int, Future] = {}          # id(driver connection) -> its last work in flight
+
+
+def _in_background(conn: Connection, work, *args) -> None:
+    """`work(driver, *args)` on the connection's driver, after the work already queued on it."""
+    driver = conn.connection.driver_connection
+    before = _pending_copies.get(id(driver))
+    _pending_copies[id(driver)] = _copier.submit(_after, before, work, driver, *args)
+
+
+def _after(before: Future | None, work, *args) -> None:
+    if before is not None:           # queued behind the connection's work in flight; its error is ours too
+        before.result()
+    work(*args)
 
 
 def wait_for_copy(driver) -> None:
