@@ -27,9 +27,10 @@ MICRO = 1_000_000
 NEVER = np.iinfo(np.int64).max        # a missing submitted_at, as an integer time stamp
 
 
-def current_versions(frame: pd.DataFrame, key: tuple[str, ...]) -> pd.DataFrame:
+def current_versions(frame: pd.DataFrame, key: tuple[str, ...], first_by: str | None = None) -> pd.DataFrame:
     """The version with the latest submitted_at per key (a tie goes to the file taken later), with the
-    key's first submitted_at; in the order of a stable sort by (submitted_at, file_id, row_number).
+    key's first submitted_at; in the order of a stable sort by (submitted_at, file_id, row_number),
+    or with `first_by` (a key column) by that column first.
 
     Integer group codes and one lexsort, not a sort of the whole frame and two group-bys on text."""
     if frame.empty:
@@ -40,7 +41,7 @@ def current_versions(frame: pd.DataFrame, key: tuple[str, ...]) -> pd.DataFrame:
         codes = codes * (len(values) + 1) + part + 1
     codes, groups = pd.factorize(codes)
     when = _stamps(frame["submitted_at"])
-    order = _version_order(frame, when)
+    order = _version_order(frame, when, first_by)
     last = np.empty(len(groups), dtype=np.int64)
     last[codes[order]] = np.arange(len(order))          # later positions overwrite earlier ones
     pick = order[np.sort(last)]
@@ -57,21 +58,24 @@ def _stamps(submitted_at: pd.Series) -> np.ndarray:
     return np.where(np.isnat(stamps), NEVER, stamps.view(np.int64))      # unknown sorts last, as in pandas
 
 
-def _version_order(frame: pd.DataFrame, when: np.ndarray) -> np.ndarray:
-    return np.lexsort((frame["row_number"].to_numpy(), frame["file_id"].to_numpy(), when))
+def _version_order(frame: pd.DataFrame, when: np.ndarray, first_by: str | None = None) -> np.ndarray:
+    keys = [frame["row_number"].to_numpy(), frame["file_id"].to_numpy(), when]
+    if first_by is not None:               # a key column: versions of one key stay in version order
+        keys.append(pd.factorize(frame[first_by], sort=True)[0])
+    return np.lexsort(keys)
 
 
-def in_version_order(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Current versions from several reads, together in `current_versions`' order."""
-    frames = [f for f in frames if f is not None and not f.empty] or frames[-1:]
-    if len(frames) == 1:
-        return frames[0]
-    frame = pd.concat(frames, ignore_index=True)
-    return frame.take(_version_order(frame, _stamps(frame["submitted_at"]))).reset_index(drop=True)
+def months_in_order(stored: pd.DataFrame | None, fresh: pd.DataFrame) -> pd.DataFrame:
+    """Stored months (snapshot.py), then the later months read from staging: each part is in
+    (period, version) order, so together they are too, whichever way a month was made."""
+    parts = [f for f in (stored, fresh) if f is not None and not f.empty] or [fresh]
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
-def load_current(conn: Connection, form: str, where=None, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """Current versions of a form's staged rows (all columns, or provenance, key, submitted_at and `columns`)."""
+def load_current(conn: Connection, form: str, where=None, columns: tuple[str, ...] | None = None,
+                 first_by: str | None = None) -> pd.DataFrame:
+    """Current versions of a form's staged rows (all columns, or provenance, key, submitted_at and
+    `columns`), in version order (with `first_by`: ordered by that key column first)."""
     tab = table(conn.dialect.name, "staging", form)
     condition = where(tab.c) if where is not None else None
     if columns is None:
@@ -81,7 +85,7 @@ def load_current(conn: Connection, form: str, where=None, columns: tuple[str, ..
         statement = select(*(tab.c[c] for c in keep))
         frame = read_frame(conn, statement if condition is None else statement.where(condition))
     frame["submitted_at"] = pd.to_datetime(frame["submitted_at"])
-    return current_versions(frame, FORMS[form].key)
+    return current_versions(frame, FORMS[form].key, first_by)
 
 
 def micro(values: pd.Series) -> pd.Series:
@@ -234,7 +238,8 @@ class YearFacts:
     plan: Plan
     roster: Versions              # every roster version, prepared for as_of lookups by tax code
     zones: pd.DataFrame           # every zone version, with valid_to
-    reports: pd.DataFrame         # current reports of the year (+ month, zone_code, late): what snapshot.py stores
+    reports: pd.DataFrame         # current reports of the year (+ month, zone_code, late): what snapshot.py stores;
+                                  # in (period, version) order, from staging or snapshots alike
     prior: pd.DataFrame           # current reports of the year before (PRIOR_YEAR_COLUMNS)
     operating: pd.DataFrame       # tax_code x month of the year with the roster status then
     investment: pd.DataFrame
@@ -297,21 +302,21 @@ def monthly_of_year(conn: Connection, year: int, roster: pd.DataFrame | Versions
         parts = period_parts(frame["period"])
         frame["month_end"], frame["late"] = parts["month_end"], frame["first_submitted_at"] > parts["deadline"]
         frame = as_of(frame, "tax_code", "month_end", roster, ["zone_code"])
-    return in_version_order([stored, frame])
+    return months_in_order(stored, frame)
 
 
 def prior_year(conn: Connection, year: int, stored: pd.DataFrame | None = None, start: str | None = None) -> pd.DataFrame:
     """A year's current reports as the next year reads them (PRIOR_YEAR_COLUMNS), months before
     `start` taken from `stored`."""
     fresh = _reports_of_year(conn, year, OUTLIER_COLUMNS, start)
-    return in_version_order([None if stored is None else stored[fresh.columns], fresh])[PRIOR_YEAR_COLUMNS]
+    return months_in_order(None if stored is None else stored[fresh.columns], fresh)[PRIOR_YEAR_COLUMNS]
 
 
 def _reports_of_year(conn: Connection, year: int, figures: tuple[str, ...], start: str | None = None) -> pd.DataFrame:
     start, end = start or f"{year}-01", f"{year}-12"
     # nothing to read when every month is reused: WHERE false, which PostgreSQL answers without a scan
     frame = load_current(conn, "monthly_report", lambda c: and_(c.period >= start, c.period <= end) if start <= end
-                         else false(), figures)
+                         else false(), figures, first_by="period")
     parts = period_parts(frame["period"])
     frame["year"], frame["month"] = parts["year"], parts["month"]
     return frame

@@ -51,6 +51,21 @@ def test_the_months_before_the_change_are_reused_as_staging_would_build_them(con
     pd.testing.assert_frame_equal(_sorted(reused)[expected.columns], _sorted(expected))
 
 
+def test_a_year_made_of_stored_and_read_months_equals_the_year_read_whole_row_for_row(conn):
+    """Same rows in the same order, (period, submitted_at, file_id, row_number), whichever way made;
+    with a March report sent again after every later month's, so that version order alone is not it."""
+    staged = table(conn.dialect.name, "staging", "monthly_report")
+    march = conn.execute(select(staged.c.file_id, staged.c.row_number).where(staged.c.period == "2023-03")).first()
+    conn.execute(update(staged).where(staged.c.file_id == march.file_id, staged.c.row_number == march.row_number)
+                 .values(submitted_at=pd.Timestamp("2024-06-01 08:00").to_pydatetime()))
+    roster = roster_versions(conn)
+    whole = monthly_of_year(conn, 2023, roster)
+    joined = monthly_of_year(conn, 2023, roster, *_reuse(conn, 2023, "2023-03"))
+    order = ["period", "submitted_at", "file_id", "row_number"]
+    assert whole[order].equals(whole[order].sort_values(order).reset_index(drop=True))
+    pd.testing.assert_frame_equal(joined[whole.columns], whole, check_dtype=False)
+
+
 def _staging_prints(conn) -> dict[str, tuple[int, int, int]]:
     """What month_prints must equal, counted from the staged rows themselves."""
     staged = table(conn.dialect.name, "staging", "monthly_report")
