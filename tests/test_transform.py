@@ -4,7 +4,7 @@ import random
 
 import pandas as pd
 
-from tasks.transform import _operating, as_of, current_versions
+from tasks.transform import _operating, as_of, current_versions, sorted_union
 
 
 def _versions(rng: random.Random) -> pd.DataFrame:
@@ -85,3 +85,13 @@ def test_positions_find_each_key_with_blanks_and_empty_sides():
         keys = list(index)
         expected = [keys.index(p) if isinstance(p, str) and p in keys else -1 for p in probes]
         assert positions(index, probes).tolist() == expected, (keys, list(probes))
+
+
+def test_sorted_union_is_python_sorted_of_the_set_of_both():
+    rng = random.Random(7)
+    for _ in range(50):
+        a = [f"{rng.randrange(10**9):010d}" for _ in range(rng.randrange(0, 300))]
+        b = rng.sample(a, len(a) // 2) + [f"{rng.randrange(10**9):010d}-00{rng.randrange(9)}" for _ in range(rng.randrange(0, 50))]
+        got = sorted_union(pd.Index(a, dtype="str"), pd.Series(b, dtype=object))
+        assert got.tolist() == sorted(set(a) | set(b))
+    assert sorted_union(pd.Index([], dtype="str"), pd.DataFrame().index).tolist() == []

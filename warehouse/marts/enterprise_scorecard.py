@@ -14,15 +14,15 @@ COUNTED = ("new_jobs", "violations_serious", "violations_minor")
 
 
 def build(facts) -> pd.DataFrame:
-    from tasks.transform import as_of
+    from tasks.transform import as_of, sorted_union
 
     sums, counts = month_sums(facts, "tax_code"), phase_counts(facts)
     frames = []
     for phase in facts.changed_phases:
         months = facts.plan.months(phase)
         phase_rows = counts[counts["phase"] == phase].set_index("tax_code") if not counts.empty else pd.DataFrame()
-        codes = sorted(set(sums.keys_with(FIGURES, months)) | set(phase_rows.index.tolist()))
-        frame, at = pd.DataFrame({"tax_code": codes, "phase": phase}), sums.positions(codes)
+        codes = sorted_union(sums.keys_with(FIGURES, months), phase_rows.index)
+        frame, at = pd.DataFrame({"tax_code": codes.array, "phase": phase}), sums.positions(codes)
         for fig in FIGURES:
             amounts = sums.total(fig, months, at)
             frame[fig] = amounts if fig in COUNTED else exact_series(amounts, fig).array

@@ -118,11 +118,11 @@ class MonthSums:
         """Where each of `keys` is among this table's keys (-1: no rows), for `total`."""
         return positions(self.keys, keys)
 
-    def keys_with(self, indicators, months) -> list:
+    def keys_with(self, indicators, months) -> pd.Index:
         """Keys with some row of these indicators in these months."""
         columns = [self.indicators.get_loc(i) for i in indicators if i in self.indicators]
         seen = self.present[:, columns][:, :, [m - 1 for m in months]].any(axis=(1, 2))
-        return self.keys[seen].tolist()
+        return self.keys[seen]
 
 
 def month_sums(facts: YearFacts, by: str | None = None) -> MonthSums:

@@ -37,7 +37,7 @@ def _lateness(grid: pd.DataFrame, reports: pd.DataFrame) -> np.ndarray:
     codes, taxes = pd.factorize(pd.concat([grid["tax_code"], reports["tax_code"]], ignore_index=True))
     months = np.concatenate([grid["month"].to_numpy(dtype=np.int64), reports["month"].to_numpy(dtype=np.int64)])
     at = match_months(codes, months, len(grid), len(taxes))
-    flags = pd.array(reports["late"].to_numpy(dtype=object), dtype="boolean").to_numpy(dtype="float64", na_value=np.nan)
+    flags = reports["late"].astype("boolean").to_numpy(dtype="float64", na_value=np.nan)   # bool: no Python objects
     late[at >= 0] = flags[at[at >= 0]]
     return late
 
