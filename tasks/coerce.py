@@ -203,38 +203,48 @@ def _local_to_utc(stamps: pd.Series) -> pd.Series:
     return stamps.dt.tz_localize(LOCAL_TZ.key).dt.tz_convert("UTC").dt.tz_localize(None)
 
 
-def _dmy_parts(text: pa.Array) -> pd.DataFrame:
-    """Day/month/year[ hour:minute[:second]] split by Arrow's regex kernel; rows that do not match are dropped."""
-    parts = pc.extract_regex(text, _DMY_TIME)
+def _dmy_parts(text: pa.Array, rows: np.ndarray) -> pd.DataFrame:
+    """Day/month/year[ hour:minute[:second]] of the cells at positions `rows`, split by Arrow's regex
+    kernel; indexed by position, the cells that do not match left out."""
+    parts = pc.extract_regex(text.take(rows), _DMY_TIME)
     matched = parts.is_valid().to_numpy(zero_copy_only=False)
     numbers = {}
     for name in ("y", "mo", "d", "h", "mi", "s"):
         digits = pc.struct_field(parts, name)
         digits = pc.if_else(pc.equal(digits, ""), "0", digits)   # a group that did not take part comes back empty
         numbers[name] = pc.cast(pc.fill_null(digits, "0"), pa.int64()).to_numpy()[matched]
-    return pd.DataFrame(numbers, index=np.flatnonzero(matched))
+    return pd.DataFrame(numbers, index=rows[matched])
+
+
+def _matching(text: pa.Array, rows: np.ndarray, pattern: str) -> np.ndarray:
+    """A mask over all of `text`: the cells at positions `rows` that match `pattern`."""
+    mask = np.zeros(len(text), dtype=bool)
+    mask[rows] = pc.match_substring_regex(text.take(rows), pattern).fill_null(False).to_numpy(zero_copy_only=False)
+    return mask
 
 
 def datetime_(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Date-times as naive UTC: the common spellings column-wise, anything else one by one."""
+    """Date-times as naive UTC: the common spellings column-wise, anything else one by one. Each
+    pattern runs only on the cells that can match it: an ISO spelling, and only it, has '-' fifth."""
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
     text = pc.utf8_trim_whitespace(pa.array(values, type=pa.string(), from_pandas=True))
-    p = _dmy_parts(text)
+    iso = pc.equal(pc.utf8_slice_codeunits(text, 4, 5), "-").fill_null(False).to_numpy(zero_copy_only=False)
+    p = _dmy_parts(text, np.flatnonzero(~iso))
     if len(p):
         local = pd.to_datetime(pd.DataFrame({"year": p["y"], "month": p["mo"], "day": p["d"], "hour": p["h"],
                                              "minute": p["mi"], "second": p["s"]}), errors="coerce")
         out.iloc[p.index] = _local_to_utc(local).to_numpy()
-    text = pd.Series(text.to_pandas(), index=values.index)
-    dmy = pd.Series(False, index=values.index)
-    dmy.iloc[p.index] = True
-    offset = ~dmy & text.str.match(_ISO_OFFSET).fillna(False).astype(bool)
+    offset = _matching(text, np.flatnonzero(iso), _ISO_OFFSET)
+    local_iso = _matching(text, np.flatnonzero(iso & ~offset), _ISO_LOCAL)
+    text = pd.Series(text.to_pandas().array, index=values.index)       # the cells, not aligned on the index
     if offset.any():
         stamps = pd.to_datetime(text[offset], format="ISO8601", utc=True, errors="coerce")
         out[stamps.index] = stamps.dt.tz_localize(None)
-    local_iso = ~dmy & ~offset & text.str.match(_ISO_LOCAL).fillna(False).astype(bool)
     if local_iso.any():
         out[text[local_iso].index] = _local_to_utc(pd.to_datetime(text[local_iso], format="ISO8601", errors="coerce"))
-    rest = text[~dmy & ~offset & ~local_iso & values.notna()]
+    dmy = np.zeros(len(values), dtype=bool)
+    dmy[p.index] = True
+    rest = text[~dmy & ~offset & ~local_iso & values.notna().to_numpy()]
     if not rest.empty:
         slow, _ = _by_value(rest, _to_datetime)
         out[rest.index] = pd.to_datetime(slow)

@@ -65,6 +65,20 @@ def test_datetimes_become_utc(text, utc):
     assert not bad[0] and str(out[0]) == utc
 
 
+def test_a_column_of_mixed_spellings_is_read_cell_by_cell_whatever_its_index():
+    """Each spelling parsed as it is on its own, in a column that mixes them, on a row index that
+    is not 0..n-1 (the column-wise passes must not mix up cells)."""
+    spellings = ["05/02/2023 09:30", "2023-02-05T09:30:00+07:00", "không rõ", None, "2023-02-05 09:30:00",
+                 "31/02/2023 10:00", "2023-02-05T02:30:00Z", "5/2/2023", "2023-02-30", "1/12/2023T08:05"]
+    alone = [coerce.datetime_(pd.Series([s], dtype=object)) for s in spellings]
+    column = pd.Series(spellings * 3, index=range(100, 130), dtype=object)
+    out, bad = coerce.datetime_(column)
+    assert list(out.index) == list(column.index)
+    for i, (one, one_bad) in enumerate(alone * 3):
+        assert (pd.isna(out.iloc[i]) and pd.isna(one[0])) or out.iloc[i] == one[0], spellings[i % 10]
+        assert bad.iloc[i] == one_bad[0], spellings[i % 10]
+
+
 def test_report_deadline_is_the_tenth_of_next_month_local():
     assert str(coerce.local_deadline("2023-12")) == "2024-01-10 16:59:59"
 
