@@ -34,7 +34,8 @@ def trailing_median(wide: np.ndarray, first: int = 0) -> np.ndarray:
     window = np.full((OUTLIER_WINDOW, n, months - first), np.nan)
     for k in range(1, OUTLIER_WINDOW + 1):
         start = max(first, k)                                   # columns with a month k back
-        window[k - 1, :, start - first:] = wide[:, start - k:months - k]
+        if start < months:                                      # (none when the data spans fewer months)
+            window[k - 1, :, start - first:] = wide[:, start - k:months - k]
     count = np.isfinite(window).sum(axis=0)
     ordered = np.sort(window, axis=0)                          # blanks sort last
     low = np.take_along_axis(ordered, np.maximum(count - 1, 0)[None] // 2, axis=0)[0]

@@ -12,11 +12,11 @@ from tasks.refresh import ALL_MONTHS, OUTLIER_COLUMNS, outliers, refresh_marts
 from warehouse.schema import table
 
 
-def _reports(seed: int) -> pd.DataFrame:
+def _reports(seed: int, months: int = 30) -> pd.DataFrame:
     rng = random.Random(seed)
     rows = []
     for t in range(40):
-        for m in range(30):
+        for m in range(months):
             if rng.random() < 0.2:          # gaps: missing months do not count in the window
                 continue
             value = rng.choice([None, 0.0, rng.uniform(1, 10), rng.uniform(50, 90)])
@@ -38,6 +38,12 @@ def _by_hand(frame: pd.DataFrame) -> set[tuple[str, str]]:
                 and value > 5 * statistics.median(window):
             hits.add((tax, period))
     return hits
+
+
+def test_outliers_of_data_spanning_fewer_months_than_the_window():
+    for months in range(1, 9):          # 3 to 5 months once failed to broadcast the window
+        frame = _reports(months, months)
+        assert _found(frame) == _by_hand(frame), months
 
 
 def _found(frame: pd.DataFrame, start: str | None = None) -> set[tuple[str, str]]:
