@@ -109,11 +109,14 @@ def demo(out: Path = typer.Option(Path("landing"), "--out", help="Where to write
     """Write the deterministic demo landing data (all forms, realistic messiness)."""
     def go():
         from flows.settings import ConfigError
-        from tasks.demo import write_demo
+        from tasks.demo import MIN_ENTERPRISES, write_demo
 
         first, _, last = years.partition("-")
         if not (first.isdigit() and last.isdigit() and 2000 <= int(first) <= int(last) <= 2023 and int(last) == 2023):
             raise ConfigError(f"--years {years!r}: give first-last ending in 2023, e.g. 2021-2023")
+        if enterprises < MIN_ENTERPRISES:
+            raise ConfigError(f"--enterprises {enterprises}: the demo needs at least {MIN_ENTERPRISES} "
+                              "(its planted errors and award cases each take enterprises of their own)")
         record = write_demo(out, enterprises, tuple(range(int(first), int(last) + 1)), csv_only)
         typer.echo(f"demo landing data written to {out}: {record['files']} files")
     _guard(go)

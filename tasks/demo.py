@@ -769,6 +769,9 @@ class OtherForms:
             self.broken("nominations", sheet, [row.get(c) for c in cols], reason, column)
 
 
+MIN_ENTERPRISES = 40        # fewer leave some planted error or award case without an enterprise of its own
+
+
 def write_demo(out: Path, enterprises: int = 452, years: tuple[int, ...] = YEARS, csv_only: bool = False) -> dict:
     """Write the demo landing folder under `out`; returns the record (also in out/.demo/record.json).
 

@@ -200,6 +200,7 @@ def small_config():
     (["backfill", "--from", "2023-13", "--to", "2023-01"], "not YYYY-MM"),
     (["backfill", "--from", "2023-05", "--to", "2023-01"], "after"),
     (["run", "--as-of", "27/11/2026"], "as_of"),
+    (["demo", "--out", "landing", "--enterprises", "39"], "at least 40"),
 ])
 def test_usage_errors_exit_2_with_one_line(args, needle, tmp_path):
     cli = [sys.executable, "-c", "from flows.cli import main; main()"]
