@@ -74,8 +74,14 @@ def month_blobs(frame: pd.DataFrame) -> dict[str, bytes]:
     return {p: to_bytes(data.slice(start, end - start)) for p, start, end in zip(periods, bounds[:-1], bounds[1:])}
 
 
-def from_bytes(blobs: list[bytes]) -> pd.DataFrame:
-    return pa.concat_tables([pa.ipc.open_stream(b).read_all() for b in blobs]).to_pandas()
+def from_bytes(blobs: list[bytes], columns: list[str] | None = None) -> pd.DataFrame:
+    """The blobs' rows; with `columns`, only those are read (the others' buffers are not even
+    decompressed: the year before's reports, of which the next year reads a few columns)."""
+    options = None
+    if columns is not None:
+        schema = pa.ipc.open_stream(blobs[0]).schema
+        options = pa.ipc.IpcReadOptions(included_fields=[schema.get_field_index(c) for c in columns])
+    return pa.concat_tables([pa.ipc.open_stream(b, options=options).read_all() for b in blobs]).to_pandas()
 
 
 class Snapshots:
@@ -91,9 +97,10 @@ class Snapshots:
         self.roster = roster or roster_print(conn)        # roster: its fingerprint, when known
         self.starts: dict[int, str] = {}        # per year: the first month built from staging
 
-    def reusable(self, year: int) -> tuple[pd.DataFrame | None, str]:
-        """The stored rows of the year's leading months that can be reused, and the first month
-        to build from staging (the next year's January when every month is reused)."""
+    def reusable(self, year: int, columns: list[str] | None = None) -> tuple[pd.DataFrame | None, str]:
+        """The stored rows of the year's leading months that can be reused (all columns, or
+        `columns`), and the first month to build from staging (the next year's January when every
+        month is reused)."""
         first, t = f"{year}-01", self.table
         stored = {row.period: row for row in fetch_rows(self.conn,      # none from the changed month on
             select(t).where(t.c.period >= first, t.c.period <= f"{year}-12", t.c.period < self.until))}
@@ -106,7 +113,7 @@ class Snapshots:
                 break
             reused.append(row.data)
         start = self.starts[year] = first if not reused else start
-        return (from_bytes(reused) if reused else None), start
+        return (from_bytes(reused, columns) if reused else None), start
 
     def save(self, year: int, frame: pd.DataFrame) -> None:
         """The months of the year's facts just built from staging, for the next run."""

@@ -316,8 +316,8 @@ def monthly_of_year(conn: Connection, year: int, roster: pd.DataFrame | Versions
 def prior_year(conn: Connection, year: int, stored: pd.DataFrame | None = None, start: str | None = None) -> pd.DataFrame:
     """A year's current reports as the next year reads them (PRIOR_YEAR_COLUMNS), months before
     `start` taken from `stored`."""
-    fresh = _reports_of_year(conn, year, OUTLIER_COLUMNS, start)
-    return months_in_order(None if stored is None else stored[fresh.columns], fresh)[PRIOR_YEAR_COLUMNS]
+    fresh = _reports_of_year(conn, year, OUTLIER_COLUMNS, start)[PRIOR_YEAR_COLUMNS]
+    return months_in_order(None if stored is None else stored[PRIOR_YEAR_COLUMNS], fresh)
 
 
 def _reports_of_year(conn: Connection, year: int, figures: tuple[str, ...], start: str | None = None) -> pd.DataFrame:
@@ -355,11 +355,11 @@ def year_facts(conn: Connection, year: int, roster: Versions, zones: pd.DataFram
                last_year_monthly: pd.DataFrame | None = None, snapshots=None) -> YearFacts:
     """One year's facts; the year before's reports (PRIOR_YEAR_COLUMNS) are read unless given.
     With `snapshots` (snapshot.Snapshots), months stored by an earlier run are reused where still valid."""
-    def reusable(y: int) -> tuple[pd.DataFrame | None, str | None]:
-        return snapshots.reusable(y) if snapshots is not None else (None, None)
+    def reusable(y: int, columns: list[str] | None = None) -> tuple[pd.DataFrame | None, str | None]:
+        return snapshots.reusable(y, columns) if snapshots is not None else (None, None)
 
     if last_year_monthly is None:
-        last_year_monthly = prior_year(conn, year - 1, *reusable(year - 1))
+        last_year_monthly = prior_year(conn, year - 1, *reusable(year - 1, PRIOR_YEAR_COLUMNS))
     this_year = monthly_of_year(conn, year, roster, *reusable(year))
     compliance = _dated(load_current(conn, "compliance", _in_year("event_date", year)), "event_date")
     compliance = as_of(compliance, "tax_code", "event_date", roster, ["zone_code"])

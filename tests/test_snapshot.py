@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select, text, update
 from tasks import load, snapshot
 from tasks.refresh import refresh_marts
 from tasks.snapshot import Snapshots, from_bytes, month_blobs, month_prints
-from tasks.transform import monthly_of_year, roster_versions
+from tasks.transform import PRIOR_YEAR_COLUMNS, monthly_of_year, prior_year, roster_versions
 from warehouse.dialect import read_table
 from warehouse.schema import table
 
@@ -64,6 +64,8 @@ def test_a_year_made_of_stored_and_read_months_equals_the_year_read_whole_row_fo
     order = ["period", "submitted_at", "file_id", "row_number"]
     assert whole[order].equals(whole[order].sort_values(order).reset_index(drop=True))
     pd.testing.assert_frame_equal(joined[whole.columns], whole, check_dtype=False)
+    stored = Snapshots(conn, "2023-03", month_prints(conn)).reusable(2023, PRIOR_YEAR_COLUMNS)   # as the next year reads it
+    pd.testing.assert_frame_equal(prior_year(conn, 2023, *stored), prior_year(conn, 2023), check_dtype=False)
 
 
 def _staging_prints(conn) -> dict[str, tuple[int, int, int]]:
