@@ -17,10 +17,10 @@ CRITERIA = {
 
 def candidates(facts) -> pd.DataFrame:
     """Enterprises operating in at least one month of the year, as on its last day."""
-    from tasks.transform import as_of
+    from tasks.transform import as_of, sorted_union
 
     active = (facts.operating["status"] == "hoạt động").to_numpy(dtype=bool)
-    codes = pd.DataFrame({"tax_code": np.sort(facts.operating["tax_code"][active].unique().to_numpy()).tolist()})
+    codes = pd.DataFrame({"tax_code": sorted_union(facts.operating["tax_code"][active]).array})
     codes["year_end"] = pd.Timestamp(facts.year, 12, 31)
     return as_of(codes, "tax_code", "year_end", facts.roster, ["name", "zone_code", "cluster"])
 
