@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete, insert, select
 
-from tasks.snapshot import Snapshots, drop_other_years, month_prints, stored_roster
+from tasks.snapshot import Snapshots, drop_other_years, month_prints, read_ahead, stored_roster
 from tasks.transform import (OUTLIER_COLUMNS, PRIOR_YEAR_COLUMNS, Versions, YearFacts, data_years, period_parts,
                              roster_versions, year_facts, zone_versions)
 from warehouse.dialect import bulk_insert, execute_later
@@ -189,6 +189,7 @@ def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_sin
     the yearly facts stored by an earlier run are reused for the months before it (snapshot.py).
     `monthly_only`: no other form changed, so the per-phase marts keep the phases that end before it.
     `run_id`: the run whose files alone can have changed rejections and warnings (None: rebuild them whole)."""
+    ahead = read_ahead(conn, warnings_since)          # before the first wait for the run's COPYs
     prints = month_prints(conn)
     all_years = data_years(conn, {int(period[:4]) for period in prints})
     years = all_years if years is None else sorted(set(years) & set(all_years))
@@ -196,7 +197,7 @@ def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_sin
     if warnings_since:
         _drop_orphan_warnings(conn, warnings_since)
     (roster, fingerprint), zones = stored_roster(conn, roster_versions), zone_versions(conn)
-    snapshots = Snapshots(conn, warnings_since, prints, fingerprint)
+    snapshots = Snapshots(conn, warnings_since, prints, fingerprint, ahead)
     by_tax = Versions.of(roster, "tax_code")          # prepared once for every year's lookups
     kept: tuple[int, pd.DataFrame] | None = None      # the last year's reports serve the next year
     for year in years:

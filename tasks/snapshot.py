@@ -14,10 +14,13 @@ Stored in the run's transaction, a snapshot never runs ahead of or behind stagin
 
 from __future__ import annotations
 
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, literal_column, select
 
 from warehouse.dialect import fetch_rows
 from warehouse.schema import table
@@ -74,6 +77,14 @@ def month_blobs(frame: pd.DataFrame) -> dict[str, bytes]:
     return {p: to_bytes(data.slice(start, end - start)) for p, start, end in zip(periods, bounds[:-1], bounds[1:])}
 
 
+def _frame(parts: list[tuple[object, pa.Table | None]], columns: list[str] | None) -> pd.DataFrame:
+    """Stored months as one frame: those read ahead are decoded already, the others now."""
+    if all(data is None for _, data in parts):
+        return from_bytes([row.data for row, _ in parts], columns)
+    tables = [data if data is not None else pa.ipc.open_stream(row.data).read_all() for row, data in parts]
+    return pa.concat_tables([t.select(columns) if columns else t for t in tables]).to_pandas()
+
+
 def from_bytes(blobs: list[bytes], columns: list[str] | None = None) -> pd.DataFrame:
     """The blobs' rows; with `columns`, only those are read (the others' buffers are not even
     decompressed: the year before's reports, of which the next year reads a few columns)."""
@@ -84,36 +95,86 @@ def from_bytes(blobs: list[bytes], columns: list[str] | None = None) -> pd.DataF
     return pa.concat_tables([pa.ipc.open_stream(b, options=options).read_all() for b in blobs]).to_pandas()
 
 
+# --- stored months read ahead -------------------------------------------------------------
+# A refresh starts by waiting for the run's last COPYs (the new month's rows) to land. Meanwhile a
+# second connection reads and decodes the stored months it will most likely reuse: those before
+# the earliest changed month, of that month's year and the year before. They are committed rows
+# that no other run can change (the run lock) and that this run changes only later, in its
+# refresh; and a month read ahead is reused only after the same checks as one read now.
+
+_reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="thidua-snapshots")
+Stored = dict[str, tuple[object, "pa.Table | None"]]      # period -> (its ops.month_facts row, decoded data)
+
+
+def read_ahead(conn: Connection, since: str | None) -> Future | None:
+    """Start reading the stored months that a refresh from month `since` reuses (PostgreSQL)."""
+    if conn.dialect.name != "postgresql" or since is None or since[:4] <= "0000":
+        return None
+    return _reader.submit(_read_decoded, conn.engine, f"{int(since[:4]) - 1}-01", since)
+
+
+def _read_decoded(engine, first: str, until: str) -> Stored:
+    t = table("postgresql", "ops", "month_facts")
+    with engine.connect() as other:
+        rows = fetch_rows(other, select(t, _ROW_VERSION).where(t.c.period >= first, t.c.period < until))
+    return {row.period: (row, pa.ipc.open_stream(row.data).read_all()) for row in rows}
+
+
+_ROW_VERSION = literal_column("xmin::text").label("row_version")    # PostgreSQL: the transaction that wrote the row
+
+
 class Snapshots:
     """The stored monthly facts of one refresh, checked against staging as it stands now.
 
     `since`: the run's earliest changed month (YYYY-MM); None when it changed no monthly
-    report, the earliest month there is (refresh.ALL_MONTHS) when nothing stored may be reused."""
+    report, the earliest month there is (refresh.ALL_MONTHS) when nothing stored may be reused.
+    `ahead`: `read_ahead(conn, since)`, started before the refresh's first wait."""
 
     def __init__(self, conn: Connection, since: str | None, prints: dict[str, tuple[int, int, int]],
-                 roster: str | None = None):
+                 roster: str | None = None, ahead: Future | None = None):
         self.conn, self.until, self.prints = conn, since or NONE_CHANGED, prints      # prints: month_prints
         self.table = table(conn.dialect.name, "ops", "month_facts")
         self.roster = roster or roster_print(conn)        # roster: its fingerprint, when known
         self.starts: dict[int, str] = {}        # per year: the first month built from staging
+        self.ahead = ahead
+
+    def _stored(self, year: int) -> Stored:
+        """The year's stored months before the changed month: those read ahead that this run has
+        not rewritten since (same row version), the others read now (decoded later, if reused)."""
+        t, ahead = self.table, self._read_ahead()
+        months = (t.c.period >= f"{year}-01", t.c.period <= f"{year}-12", t.c.period < self.until)
+        kept: Stored = {}
+        if ahead is not None and self.until[:4] in (str(year), str(year + 1)):
+            versions = dict(self.conn.execute(select(t.c.period, _ROW_VERSION).where(*months)).all())
+            kept = {p: ahead[p] for p, version in versions.items() if p in ahead and ahead[p][0].row_version == version}
+            months += (t.c.period.notin_(kept or ["-"]),)
+        return kept | {row.period: (row, None) for row in fetch_rows(self.conn, select(t).where(*months))}
+
+    def _read_ahead(self) -> Stored | None:
+        if self.ahead is None:
+            return None
+        try:
+            return self.ahead.result()
+        except Exception:  # noqa: BLE001  (what it would have given is read now, on the run's connection)
+            logging.getLogger(__name__).warning("reading stored months ahead failed; reading them now", exc_info=True)
+            self.ahead = None
+            return None
 
     def reusable(self, year: int, columns: list[str] | None = None) -> tuple[pd.DataFrame | None, str]:
         """The stored rows of the year's leading months that can be reused (all columns, or
         `columns`), and the first month to build from staging (the next year's January when every
         month is reused)."""
-        first, t = f"{year}-01", self.table
-        stored = {row.period: row for row in fetch_rows(self.conn,      # none from the changed month on
-            select(t).where(t.c.period >= first, t.c.period <= f"{year}-12", t.c.period < self.until))}
+        first, stored = f"{year}-01", self._stored(year)      # none from the changed month on
         reused, start = [], f"{year + 1}-01"
         for period in sorted(set(stored) | {p for p in self.prints if p.startswith(f"{year}-")}):
-            row = stored.get(period)
+            row, data = stored.get(period, (None, None))
             if (period >= self.until or row is None or row.version != FACTS_VERSION or row.roster != self.roster
                     or (row.rows, row.file_ids, row.row_numbers) != self.prints.get(period)):
                 start = period
                 break
-            reused.append(row.data)
+            reused.append((row, data))
         start = self.starts[year] = first if not reused else start
-        return (from_bytes(reused, columns) if reused else None), start
+        return (_frame(reused, columns) if reused else None), start
 
     def save(self, year: int, frame: pd.DataFrame) -> None:
         """The months of the year's facts just built from staging, for the next run."""

@@ -3,7 +3,10 @@ reuse, checked against the facts built from staging alone; each test rolls back 
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+
 import pandas as pd
+import pyarrow as pa
 import pytest
 from sqlalchemy import delete, func, select, text, update
 
@@ -105,6 +108,30 @@ def test_nothing_is_reused_after_the_roster_or_the_code_changed_or_when_the_run_
     else:
         since = "0000-01"
     assert _reuse(conn, 2023, since) == (None, "2023-01")
+
+
+def test_months_read_ahead_are_used_unless_the_run_rewrote_them(conn):
+    """PostgreSQL reads the stored months on a second connection while the run's COPYs land; a month
+    read so is taken as read unless this transaction has rewritten its row since (row version)."""
+    if conn.dialect.name != "postgresql":
+        assert snapshot.read_ahead(conn, "2023-12") is None       # SQLite: one connection, nothing to overlap
+        return
+    ahead = snapshot.read_ahead(conn, "2023-12").result()
+    assert sorted(ahead) == [p for y in (2022, 2023) for p in _staged_periods(conn, y) if p < "2023-12"]
+    row, january = ahead["2023-01"]
+    marked = january.set_column(january.schema.get_field_index("production_value"), "production_value",
+                                pa.array([-1.0] * january.num_rows))
+    ahead["2023-01"] = (row, marked)
+    done = Future()
+    done.set_result(ahead)
+    reused, _ = Snapshots(conn, "2023-12", month_prints(conn), ahead=done).reusable(2023)
+    assert (reused.loc[reused["period"] == "2023-01", "production_value"] == -1.0).all()      # taken as read
+
+    stored = table(conn.dialect.name, "ops", "month_facts")
+    conn.execute(update(stored).where(stored.c.period == "2023-01").values(version=stored.c.version))   # rewritten
+    reused, _ = Snapshots(conn, "2023-12", month_prints(conn), ahead=done).reusable(2023)
+    january = reused[reused["period"] == "2023-01"]
+    assert len(january) == row.rows and (january["production_value"] != -1.0).any()          # read again
 
 
 def test_an_incremental_refresh_reads_the_stored_months(conn):

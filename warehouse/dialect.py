@@ -278,7 +278,7 @@ def fetch_rows(conn: Connection, statement) -> list:
         return list(conn.execute(statement))
     from psycopg.rows import namedtuple_row
 
-    compiled = statement.compile(dialect=conn.dialect)
+    compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})   # IN lists
     driver = conn.connection.driver_connection
     wait_for_copy(driver)
     with driver.cursor(binary=True, row_factory=namedtuple_row) as cursor:
