@@ -99,8 +99,9 @@ def from_bytes(blobs: list[bytes], columns: list[str] | None = None) -> pd.DataF
 # A refresh starts by waiting for the run's last COPYs (the new month's rows) to land. Meanwhile a
 # second connection reads and decodes the stored months it will most likely reuse: those before
 # the earliest changed month, of that month's year and the year before. They are committed rows
-# that no other run can change (the run lock) and that this run changes only later, in its
-# refresh; and a month read ahead is reused only after the same checks as one read now.
+# that no other run can change (the run lock); a month read ahead is taken only while its row is
+# still the version this run's transaction sees (xmin), and then passes the same checks as one
+# read now.
 
 _reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="thidua-snapshots")
 Stored = dict[str, tuple[object, "pa.Table | None"]]      # period -> (its ops.month_facts row, decoded data)
