@@ -72,11 +72,12 @@ def number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         return _as_series(_to_float(text), values)
     has_comma = pc.match_substring(text, ",")
     comma_decimal = pc.match_substring_regex(text, r",[^.]*$")                   # 1.234,5 and 12,5
-    thousands = _where_matches(text, pc.and_(pc.match_substring(text, "."), pc.invert(has_comma)),
-                               r"^[+-]?\d{1,3}(\.\d{3})+$")                   # only dots: 1.234.567
+    only_dots = pc.fill_null(pc.and_(pc.match_substring(text, "."), pc.invert(has_comma)), False)
+    thousands = _matching(text, np.flatnonzero(only_dots.to_numpy(zero_copy_only=False)),
+                          r"^[+-]?\d{1,3}(\.\d{3})+$")                        # only dots: 1.234.567
     no_dots = pc.replace_substring(text, ".", "")
     # case_when takes the first that holds: a comma that is not the decimal is a thousands mark (1,234.5)
-    plain = pc.case_when(pc.make_struct(comma_decimal, has_comma, thousands),
+    plain = pc.case_when(pc.make_struct(comma_decimal, has_comma, pa.array(thousands)),
                          pc.replace_substring(no_dots, ",", "."), pc.replace_substring(text, ",", ""), no_dots, text)
     well_formed = pc.and_(pc.match_substring_regex(plain, _PLAIN_NUMBER),
                           pc.invert(pc.and_(comma_decimal, pc.greater(pc.count_substring(text, ","), 1))))
@@ -96,15 +97,6 @@ def _has_bytes(text: pa.Array | pa.ChunkedArray, wanted: np.ndarray) -> bool:
         if data is not None and np.isin(np.frombuffer(data, dtype=np.uint8), wanted).any():
             return True
     return False
-
-
-def _where_matches(text: pa.Array, candidates: pa.Array, pattern: str) -> pa.Array:
-    """A regex match evaluated only on the candidate rows (False elsewhere): most rows cannot match."""
-    where = np.flatnonzero(pc.fill_null(candidates, False).to_numpy(zero_copy_only=False))
-    out = np.zeros(len(text), dtype=bool)
-    if len(where):
-        out[where] = pc.match_substring_regex(text.take(where), pattern).to_numpy(zero_copy_only=False)
-    return pa.array(out)
 
 
 def _as_series(parsed: np.ndarray, values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -217,7 +209,8 @@ def _dmy_parts(text: pa.Array, rows: np.ndarray) -> pd.DataFrame:
 
 
 def _matching(text: pa.Array, rows: np.ndarray, pattern: str) -> np.ndarray:
-    """A mask over all of `text`: the cells at positions `rows` that match `pattern`."""
+    """A mask over all of `text`: the cells at positions `rows` that match `pattern` (a regex run
+    only on the rows that can match, not on every cell)."""
     mask = np.zeros(len(text), dtype=bool)
     mask[rows] = pc.match_substring_regex(text.take(rows), pattern).fill_null(False).to_numpy(zero_copy_only=False)
     return mask

@@ -136,11 +136,12 @@ def _delete_year(conn: Connection, name: str, facts: YearFacts) -> None:
     execute_later(conn, delete(mart).where(rows))
 
 
-# A year is written in an order that keeps Python busy while PostgreSQL copies. Each DELETE and
-# COPY runs in the background and the next statement or COPY on the connection waits for it, so:
-# the year's DELETEs go first (they scan the marts while the first mart is built); the marts with big COPYs (tens of thousands of rows) are written as they are
-# built, each behind a build long enough to cover the COPY before it; the small marts and the
-# derived warnings are built while the last big COPY runs, and written after it.
+# A year is written in an order that keeps Python busy while PostgreSQL works. Each DELETE and
+# COPY runs in the background, queued on the connection, and the next statement waits for all of
+# them, so: the year's DELETEs go first (they scan the marts while the first mart is built); the
+# marts with big COPYs (tens of thousands of rows) are written as they are built, each behind a
+# build long enough to cover the COPY before it; the small marts and the derived warnings are
+# built while the last big COPY runs, and written after it.
 WRITTEN_AS_BUILT = ("merit_collective_eligibility", "merit_individual_eligibility", "reporting_completeness",
                     "flag_eligibility", "enterprise_scorecard")
 WRITTEN_LAST = ("phase_progress", "zone_phase_rollup", "award_quota")

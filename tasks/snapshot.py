@@ -79,20 +79,27 @@ def month_blobs(frame: pd.DataFrame) -> dict[str, bytes]:
 
 def _frame(parts: list[tuple[object, pa.Table | None]], columns: list[str] | None) -> pd.DataFrame:
     """Stored months as one frame: those read ahead are decoded already, the others now."""
-    if all(data is None for _, data in parts):
-        return from_bytes([row.data for row, _ in parts], columns)
-    tables = [data if data is not None else pa.ipc.open_stream(row.data).read_all() for row, data in parts]
-    return pa.concat_tables([t.select(columns) if columns else t for t in tables]).to_pandas()
+    tables = []
+    for row, data in parts:
+        if data is None:
+            tables.append(_decode(row.data, columns))
+        else:
+            tables.append(data.select(columns) if columns else data)
+    return pa.concat_tables(tables).to_pandas()
 
 
 def from_bytes(blobs: list[bytes], columns: list[str] | None = None) -> pd.DataFrame:
-    """The blobs' rows; with `columns`, only those are read (the others' buffers are not even
+    return pa.concat_tables([_decode(b, columns) for b in blobs]).to_pandas()
+
+
+def _decode(blob: bytes, columns: list[str] | None = None) -> pa.Table:
+    """A blob's rows; with `columns`, only those are read (the others' buffers are not even
     decompressed: the year before's reports, of which the next year reads a few columns)."""
     options = None
     if columns is not None:
-        schema = pa.ipc.open_stream(blobs[0]).schema
+        schema = pa.ipc.open_stream(blob).schema
         options = pa.ipc.IpcReadOptions(included_fields=[schema.get_field_index(c) for c in columns])
-    return pa.concat_tables([pa.ipc.open_stream(b, options=options).read_all() for b in blobs]).to_pandas()
+    return pa.ipc.open_stream(blob, options=options).read_all()
 
 
 # --- stored months read ahead -------------------------------------------------------------
@@ -118,7 +125,7 @@ def _read_decoded(engine, first: str, until: str) -> Stored:
     t = table("postgresql", "ops", "month_facts")
     with engine.connect() as other:
         rows = fetch_rows(other, select(t, _ROW_VERSION).where(t.c.period >= first, t.c.period < until))
-    return {row.period: (row, pa.ipc.open_stream(row.data).read_all()) for row in rows}
+    return {row.period: (row, _decode(row.data)) for row in rows}
 
 
 _ROW_VERSION = literal_column("xmin::text").label("row_version")    # PostgreSQL: the transaction that wrote the row
@@ -142,13 +149,14 @@ class Snapshots:
     def _stored(self, year: int) -> Stored:
         """The year's stored months before the changed month: those read ahead that this run has
         not rewritten since (same row version), the others read now (decoded later, if reused)."""
-        t, ahead = self.table, self._read_ahead()
+        t, ahead = self.table, self._read_ahead() or {}
         months = (t.c.period >= f"{year}-01", t.c.period <= f"{year}-12", t.c.period < self.until)
         kept: Stored = {}
-        if ahead is not None and self.until[:4] in (str(year), str(year + 1)):
+        if any(period.startswith(f"{year}-") for period in ahead):
             versions = dict(self.conn.execute(select(t.c.period, _ROW_VERSION).where(*months)).all())
             kept = {p: ahead[p] for p, version in versions.items() if p in ahead and ahead[p][0].row_version == version}
-            months += (t.c.period.notin_(kept or ["-"]),)
+        if kept:
+            months += (t.c.period.notin_(kept),)
         return kept | {row.period: (row, None) for row in fetch_rows(self.conn, select(t).where(*months))}
 
     def _read_ahead(self) -> Stored | None:

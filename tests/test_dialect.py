@@ -12,9 +12,7 @@ from warehouse.dialect import bulk_insert, execute_later, make_engine, read_fram
 @pytest.fixture
 def pg_table(pg_url):
     engine = make_engine(pg_url)
-    meta = MetaData()
-    tab = Table("copy_probe", meta, Column("id", Integer, primary_key=True), Column("name", Text))
-    meta.create_all(engine)
+    tab = _probe_table(engine)
     yield engine, tab
     engine.dispose()
 
@@ -107,9 +105,13 @@ def _probe(warehouse: str, pg_table, tmp_path):
     if warehouse == "postgresql":
         return pg_table
     engine = make_engine(f"sqlite:///{tmp_path}/w.db")
+    return engine, _probe_table(engine)
+
+
+def _probe_table(engine) -> Table:
     tab = Table("copy_probe", MetaData(), Column("id", Integer, primary_key=True), Column("name", Text))
     tab.metadata.create_all(engine)
-    return engine, tab
+    return tab
 
 
 @pytest.mark.parametrize("warehouse", ["sqlite", "postgresql"])

@@ -188,14 +188,14 @@ def _execute_now(driver, sql: str, params: dict) -> None:
 # validated. A few threads keep one connection's COPYs from queueing behind another's.
 
 _copier = ThreadPoolExecutor(max_workers=4, thread_name_prefix="thidua-copy")
-_pending_copies: dict[int, Future] = {}          # id(driver connection) -> its last work in flight
+_in_flight: dict[int, Future] = {}          # id(driver connection) -> its last work in flight
 
 
 def _in_background(conn: Connection, work, *args) -> None:
     """`work(driver, *args)` on the connection's driver, after the work already queued on it."""
     driver = conn.connection.driver_connection
-    before = _pending_copies.get(id(driver))
-    _pending_copies[id(driver)] = _copier.submit(_after, before, work, driver, *args)
+    before = _in_flight.get(id(driver))
+    _in_flight[id(driver)] = _copier.submit(_after, before, work, driver, *args)
 
 
 def _after(before: Future | None, work, *args) -> None:
@@ -204,8 +204,8 @@ def _after(before: Future | None, work, *args) -> None:
     work(*args)
 
 
-def wait_for_copy(driver) -> None:
-    pending = _pending_copies.pop(id(driver), None)
+def wait_for_background(driver) -> None:
+    pending = _in_flight.pop(id(driver), None)
     if pending is not None:
         pending.result()
 
@@ -213,19 +213,19 @@ def wait_for_copy(driver) -> None:
 def _wait_quietly(driver) -> None:
     """Before a rollback: the COPY's own error (if any) is not the one to report."""
     try:
-        wait_for_copy(driver)
+        wait_for_background(driver)
     except Exception:  # noqa: BLE001
         pass
 
 
 @event.listens_for(Engine, "before_cursor_execute")
 def _before_statement(conn, cursor, statement, parameters, context, executemany):
-    wait_for_copy(conn.connection.driver_connection)
+    wait_for_background(conn.connection.driver_connection)
 
 
 @event.listens_for(Engine, "commit")
 def _before_commit(conn):
-    wait_for_copy(conn.connection.driver_connection)
+    wait_for_background(conn.connection.driver_connection)
 
 
 @event.listens_for(Engine, "rollback")
@@ -257,7 +257,7 @@ def _copy_out(conn: Connection, statement) -> pd.DataFrame:
     """COPY (query) TO STDOUT as CSV, parsed by Arrow with each column's SQL type. Quoted empty
     fields are empty text, bare ones NULL, exactly as PostgreSQL writes them."""
     sql = str(statement.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    wait_for_copy(conn.connection.driver_connection)
+    wait_for_background(conn.connection.driver_connection)
     cursor = conn.connection.driver_connection.cursor()
     buffer = io.BytesIO()
     with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
@@ -280,7 +280,7 @@ def fetch_rows(conn: Connection, statement) -> list:
 
     compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})   # IN lists
     driver = conn.connection.driver_connection
-    wait_for_copy(driver)
+    wait_for_background(driver)
     with driver.cursor(binary=True, row_factory=namedtuple_row) as cursor:
         return cursor.execute(str(compiled), compiled.params).fetchall()
 
