@@ -61,40 +61,64 @@ _PLAIN_NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 
 
 def number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """The contract's number rule (section 2), column-wise in Arrow's string kernels:
-    both marks -> the last is decimal; only commas -> decimal comma; only dots in groups of
-    three -> thousands; otherwise a decimal point. Tests that find nothing are skipped."""
+    """The contract's number rule (section 2), column-wise: both marks -> the last is decimal; only
+    commas -> decimal comma; only dots in groups of three -> thousands; otherwise a decimal point.
+    Each cell's marks are found in one pass over the bytes; each spelling is then rewritten to a
+    plain number by Arrow's string kernels on its own cells only."""
     text = pa.array(values, type=pa.string(), from_pandas=True)
     if _has_bytes(text, _SPACE_BYTES):         # NBSP's second byte stands for it (and for a few letters)
         text = pc.replace_substring_regex(text, r"[\s\x{a0}]", "")
     if not _has_bytes(text, _MARK_BYTES) and pc.all(
             pc.match_substring_regex(text, r"^[+-]?\d{1,15}$")).as_py() is not False:   # whole numbers only
         return _as_series(_to_float(text), values)
-    has_comma = pc.match_substring(text, ",")
-    comma_decimal = pc.match_substring_regex(text, r",[^.]*$")                   # 1.234,5 and 12,5
-    only_dots = pc.fill_null(pc.and_(pc.match_substring(text, "."), pc.invert(has_comma)), False)
-    thousands = _matching(text, np.flatnonzero(only_dots.to_numpy(zero_copy_only=False)),
-                          r"^[+-]?\d{1,3}(\.\d{3})+$")                        # only dots: 1.234.567
-    no_dots = pc.replace_substring(text, ".", "")
-    # case_when takes the first that holds: a comma that is not the decimal is a thousands mark (1,234.5)
-    plain = pc.case_when(pc.make_struct(comma_decimal, has_comma, pa.array(thousands)),
-                         pc.replace_substring(no_dots, ",", "."), pc.replace_substring(text, ",", ""), no_dots, text)
-    well_formed = pc.and_(pc.match_substring_regex(plain, _PLAIN_NUMBER),
-                          pc.invert(pc.and_(comma_decimal, pc.greater(pc.count_substring(text, ","), 1))))
-    return _as_series(_to_float(pc.if_else(well_formed, plain, None)), values)
+    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    commas, dots, comma_last = _marks(text)
+    comma_decimal = (commas > 0) & comma_last                    # 1.234,5 and 12,5
+    thousands = _matching(text, np.flatnonzero((dots > 0) & (commas == 0)), r"^[+-]?\d{1,3}(\.\d{3})+$")
+    parsed = np.full(len(text), np.nan)
+    for rows, rewrite in (
+            (comma_decimal & (commas == 1), lambda t: pc.replace_substring(pc.replace_substring(t, ".", ""), ",", ".")),
+            ((commas > 0) & ~comma_decimal, lambda t: pc.replace_substring(t, ",", "")),      # 1,234.5
+            (thousands, lambda t: pc.replace_substring(t, ".", "")),                         # 1.234.567
+            ((commas == 0) & ~thousands, lambda t: t)):
+        _parse_plain(text, np.flatnonzero(rows), rewrite, parsed)
+    return _as_series(parsed, values)
 
 
-_SPACE_BYTES = np.frombuffer(b"\t\n\x0c\r \xa0", dtype=np.uint8)      # RE2's \s, and NBSP
-_MARK_BYTES = np.frombuffer(b".,", dtype=np.uint8)
+def _marks(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per cell: its commas, its dots, and whether its last mark is a comma; from the positions of
+    every mark in the array's data, and where each cell's bytes start and end among them."""
+    bounds = np.frombuffer(text.buffers()[1], dtype=np.int32)[text.offset:text.offset + len(text) + 1]
+    data = np.frombuffer(text.buffers()[2] or b"", dtype=np.uint8)
+    at = np.flatnonzero((data == ord(",")) | (data == ord(".")))
+    comma = data[at] == ord(",")
+    first, end = np.searchsorted(at, bounds[:-1]), np.searchsorted(at, bounds[1:])
+    commas_before = np.concatenate(([0], np.cumsum(comma)))
+    commas = commas_before[end] - commas_before[first]
+    return commas, end - first - commas, (end > first) & np.append(comma, False)[end - 1]
 
 
-def _has_bytes(text: pa.Array | pa.ChunkedArray, wanted: np.ndarray) -> bool:
-    """Whether any of the bytes occurs in the strings' data, read as one numpy view per chunk:
-    a pass over the bytes instead of a regex over every string (a sliced array may show
-    bytes of strings outside it, which only costs a needless full test)."""
+def _parse_plain(text: pa.Array, rows: np.ndarray, rewrite, parsed: np.ndarray) -> None:
+    """The cells at `rows`, rewritten as plain numbers, into `parsed` where they are well formed."""
+    if not len(rows):
+        return
+    plain = rewrite(text.take(rows))
+    ok = pc.match_substring_regex(plain, _PLAIN_NUMBER).fill_null(False)
+    parsed[rows[ok.to_numpy(zero_copy_only=False)]] = _to_float(plain.filter(ok))
+
+
+_SPACE_BYTES = b"\t\n\x0c\r \xa0"      # RE2's \s, and NBSP
+_MARK_BYTES = b".,"
+
+
+def _has_bytes(text: pa.Array | pa.ChunkedArray, wanted: bytes) -> bool:
+    """Whether any of the bytes occurs in the strings' data: a byte search of each chunk's data
+    instead of a regex over every string (a sliced array may show bytes of strings outside it,
+    which only costs a needless full test)."""
     for chunk in getattr(text, "chunks", [text]):
         data = chunk.buffers()[2]
-        if data is not None and np.isin(np.frombuffer(data, dtype=np.uint8), wanted).any():
+        found = data.to_pybytes() if data is not None else b""
+        if any(byte in found for byte in wanted):
             return True
     return False
 

@@ -159,3 +159,14 @@ def test_numbers_column_wise_agree_with_the_rule_cell_by_cell(alphabet, dtype):
     for cell, got, is_bad in zip(cells, out, bad):
         value, unreadable = _contract_number(cell)
         assert (got if got == got else None, bool(is_bad)) == (value, unreadable), repr(cell)
+
+
+def test_numbers_of_a_slice_agree_with_the_rule():
+    """A slice of an Arrow-backed column: its strings start inside the buffers (no blank spaces, which
+    would have the column rewritten first)."""
+    rng = random.Random(7)
+    cells = ["".join(rng.choice("0123456789.,-") for _ in range(rng.randint(1, 12))) for _ in range(5_000)]
+    out, bad = coerce.number(pd.Series(cells, dtype="str").iloc[3:])
+    for cell, got, is_bad in zip(cells[3:], out, bad):
+        value, unreadable = _contract_number(cell)
+        assert (got if got == got else None, bool(is_bad)) == (value, unreadable), repr(cell)
