@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete, insert, select
 
 from tasks.snapshot import Snapshots, drop_other_years, month_prints, read_ahead, stored_roster
 from tasks.transform import (OUTLIER_COLUMNS, PRIOR_YEAR_COLUMNS, Versions, YearFacts, data_years, period_parts,
-                             roster_versions, year_facts, zone_versions)
+                             reports_ahead, roster_versions, year_facts, zone_versions)
 from warehouse.dialect import bulk_insert, execute_later
 from warehouse.marts import MARTS
 from warehouse.marts.award_quota import build_from
@@ -201,16 +203,27 @@ def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_sin
     snapshots = Snapshots(conn, warnings_since, prints, fingerprint, ahead)
     by_tax = Versions.of(roster, "tax_code")          # prepared once for every year's lookups
     kept: tuple[int, pd.DataFrame] | None = None      # the last year's reports serve the next year
-    for year in years:
-        facts = year_facts(conn, year, by_tax, zones, kept[1] if kept and kept[0] == year - 1 else None, snapshots)
+    reports = None
+    for year, next_year in zip(years, [*years[1:], None]):
+        facts = year_facts(conn, year, by_tax, zones, kept[1] if kept and kept[0] == year - 1 else None, snapshots,
+                           reports)
         snapshots.save(year, facts.reports)
         if monthly_only and warnings_since and warnings_since != ALL_MONTHS:
             facts.phases = changed_phases(facts, warnings_since)
+        # the next year's reports are read from staging while this year's marts are built
+        reports = _reports_ahead(conn, next_year, snapshots) if next_year else None
         refresh_year(conn, facts, max(warnings_since, f"{year}-01") if warnings_since and warnings_since <= f"{year}-12"
                      else None)
         kept = (year, facts.reports[PRIOR_YEAR_COLUMNS])
     refresh_whole(conn, roster, zones, roster_moved=not monthly_only, files=touched_files(conn, run_id, warnings_since))
     return years
+
+
+def _reports_ahead(conn: Connection, year: int, snapshots: Snapshots) -> tuple[pd.DataFrame | None, str, Future]:
+    """The year's stored months that can be reused, and the reports of the later months as they are
+    read from staging in the background (transform.reports_ahead)."""
+    stored, start = snapshots.reusable(year)
+    return stored, start, reports_ahead(conn, year, start)
 
 
 def refresh_whole(conn: Connection, roster: pd.DataFrame, zones: pd.DataFrame, roster_moved: bool = True,

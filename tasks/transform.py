@@ -7,6 +7,7 @@ year's facts hold that year and the one before (for growth), never more.
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -19,7 +20,7 @@ from sqlalchemy import Connection, and_, false, select
 from tasks.coerce import fold, local_deadline, month_end
 from tasks.forms import FORM_ORDER, FORMS
 from tasks.plan import Plan, load_plan, load_zones
-from warehouse.dialect import read_frame, read_table
+from warehouse.dialect import read_frame, read_frame_later
 from warehouse.schema import table
 
 FAR_PAST, FAR_FUTURE = pd.Timestamp("1900-01-01"), pd.Timestamp("2999-12-31")
@@ -76,14 +77,19 @@ def load_current(conn: Connection, form: str, where=None, columns: tuple[str, ..
                  first_by: str | None = None) -> pd.DataFrame:
     """Current versions of a form's staged rows (all columns, or provenance, key, submitted_at and
     `columns`), in version order (with `first_by`: ordered by that key column first)."""
+    return current_of(form, read_frame(conn, staged(conn, form, where, columns)), first_by)
+
+
+def staged(conn: Connection, form: str, where=None, columns: tuple[str, ...] | None = None):
+    """The SELECT of a form's staged rows that load_current reads."""
     tab = table(conn.dialect.name, "staging", form)
-    condition = where(tab.c) if where is not None else None
-    if columns is None:
-        frame = read_table(conn, tab, condition)
-    else:
-        keep = dict.fromkeys(("file_id", "row_number", *FORMS[form].key, "submitted_at", *columns))
-        statement = select(*(tab.c[c] for c in keep))
-        frame = read_frame(conn, statement if condition is None else statement.where(condition))
+    keep = tab.c if columns is None else [tab.c[c] for c in dict.fromkeys(
+        ("file_id", "row_number", *FORMS[form].key, "submitted_at", *columns))]
+    statement = select(*keep)
+    return statement if where is None else statement.where(where(tab.c))
+
+
+def current_of(form: str, frame: pd.DataFrame, first_by: str | None = None) -> pd.DataFrame:
     frame["submitted_at"] = pd.to_datetime(frame["submitted_at"])
     return current_versions(frame, FORMS[form].key, first_by)
 
@@ -299,11 +305,12 @@ PRIOR_YEAR_COLUMNS = ["tax_code", "period", "year", "month", *OUTLIER_COLUMNS]
 
 
 def monthly_of_year(conn: Connection, year: int, roster: pd.DataFrame | Versions, stored: pd.DataFrame | None = None,
-                    start: str | None = None) -> pd.DataFrame:
+                    start: str | None = None, ahead: Future | None = None) -> pd.DataFrame:
     """A year's current monthly reports with month, zone (as on the month's last day) and lateness
     (the first accepted version came after the 10th of the next month): the months from `start`
-    on built from staging, those before taken from `stored` (snapshot.py)."""
-    frame = _reports_of_year(conn, year, MONTHLY_FIGURES, start)
+    on built from staging (as read by `ahead`, when given: reports_ahead), those before taken from
+    `stored` (snapshot.py)."""
+    frame = _reports_of_year(conn, year, MONTHLY_FIGURES, start, ahead)
     if frame.empty:
         frame = frame.assign(zone_code=None, late=None)
     else:
@@ -313,6 +320,12 @@ def monthly_of_year(conn: Connection, year: int, roster: pd.DataFrame | Versions
     return months_in_order(stored, frame)
 
 
+def reports_ahead(conn: Connection, year: int, start: str) -> Future:
+    """The staged reports that monthly_of_year reads (the year's, from month `start` on), read while
+    Python goes on: on PostgreSQL they are queued on the connection behind the work in flight."""
+    return read_frame_later(conn, _reports_read(conn, year, MONTHLY_FIGURES, start))
+
+
 def prior_year(conn: Connection, year: int, stored: pd.DataFrame | None = None, start: str | None = None) -> pd.DataFrame:
     """A year's current reports as the next year reads them (PRIOR_YEAR_COLUMNS), months before
     `start` taken from `stored`."""
@@ -320,11 +333,17 @@ def prior_year(conn: Connection, year: int, stored: pd.DataFrame | None = None, 
     return months_in_order(None if stored is None else stored[PRIOR_YEAR_COLUMNS], fresh)
 
 
-def _reports_of_year(conn: Connection, year: int, figures: tuple[str, ...], start: str | None = None) -> pd.DataFrame:
+def _reports_read(conn: Connection, year: int, figures: tuple[str, ...], start: str | None = None):
     start, end = start or f"{year}-01", f"{year}-12"
     # nothing to read when every month is reused: WHERE false, which PostgreSQL answers without a scan
-    frame = load_current(conn, "monthly_report", lambda c: and_(c.period >= start, c.period <= end) if start <= end
-                         else false(), figures, first_by="period")
+    return staged(conn, "monthly_report", lambda c: and_(c.period >= start, c.period <= end) if start <= end
+                  else false(), figures)
+
+
+def _reports_of_year(conn: Connection, year: int, figures: tuple[str, ...], start: str | None = None,
+                     ahead: Future | None = None) -> pd.DataFrame:
+    rows = ahead.result() if ahead is not None else read_frame(conn, _reports_read(conn, year, figures, start))
+    frame = current_of("monthly_report", rows, first_by="period")
     parts = period_parts(frame["period"])
     frame["year"], frame["month"] = parts["year"], parts["month"]
     return frame
@@ -352,15 +371,17 @@ def _dated(frame: pd.DataFrame, column: str) -> pd.DataFrame:
 
 
 def year_facts(conn: Connection, year: int, roster: Versions, zones: pd.DataFrame,
-               last_year_monthly: pd.DataFrame | None = None, snapshots=None) -> YearFacts:
+               last_year_monthly: pd.DataFrame | None = None, snapshots=None,
+               reports: tuple[pd.DataFrame | None, str, Future] | None = None) -> YearFacts:
     """One year's facts; the year before's reports (PRIOR_YEAR_COLUMNS) are read unless given.
-    With `snapshots` (snapshot.Snapshots), months stored by an earlier run are reused where still valid."""
+    With `snapshots` (snapshot.Snapshots), months stored by an earlier run are reused where still valid.
+    `reports`: the year's reports as started earlier (months reused, first month read, reports_ahead)."""
     def reusable(y: int, columns: list[str] | None = None) -> tuple[pd.DataFrame | None, str | None]:
         return snapshots.reusable(y, columns) if snapshots is not None else (None, None)
 
     if last_year_monthly is None:
         last_year_monthly = prior_year(conn, year - 1, *reusable(year - 1, PRIOR_YEAR_COLUMNS))
-    this_year = monthly_of_year(conn, year, roster, *reusable(year))
+    this_year = monthly_of_year(conn, year, roster, *(reports or reusable(year)))
     compliance = _dated(load_current(conn, "compliance", _in_year("event_date", year)), "event_date")
     compliance = as_of(compliance, "tax_code", "event_date", roster, ["zone_code"])
     nominations = load_current(conn, "nominations", lambda c: c.year.in_([year, year - 1]))

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, Text, create_engine, delete, func, select, text
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 
-from warehouse.dialect import bulk_insert, execute_later, make_engine, read_frame, reserve_ids
+from warehouse.dialect import bulk_insert, execute_later, make_engine, read_frame, read_frame_later, reserve_ids
 
 
 @pytest.fixture
@@ -85,6 +85,18 @@ def test_a_statement_sent_for_later_runs_between_the_copies_around_it(warehouse,
         execute_later(conn, delete(tab).where(tab.c.id >= 10_000))      # after the first COPY...
         bulk_insert(conn, tab, _rows(range(20_000, 20_010)))             # ...and before this one
         assert conn.execute(select(func.count()).select_from(tab)).scalar_one() == 10_010
+    engine.dispose()
+
+
+@pytest.mark.parametrize("warehouse", ["sqlite", "postgresql"])
+def test_a_read_sent_for_later_sees_the_rows_copied_before_it_and_not_after(warehouse, pg_table, tmp_path):
+    engine, tab = _probe(warehouse, pg_table, tmp_path)
+    with engine.begin() as conn:
+        bulk_insert(conn, tab, _rows(range(30_000)))
+        read = read_frame_later(conn, select(tab.c.id).where(tab.c.id >= 29_990))
+        bulk_insert(conn, tab, _rows([40_000]))                 # queued behind the read
+        assert sorted(read.result()["id"]) == list(range(29_990, 30_000))
+        assert conn.execute(select(func.count()).select_from(tab)).scalar_one() == 30_001
     engine.dispose()
 
 

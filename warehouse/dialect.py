@@ -191,17 +191,18 @@ _copier = ThreadPoolExecutor(max_workers=4, thread_name_prefix="thidua-copy")
 _in_flight: dict[int, Future] = {}          # id(driver connection) -> its last work in flight
 
 
-def _in_background(conn: Connection, work, *args) -> None:
+def _in_background(conn: Connection, work, *args) -> Future:
     """`work(driver, *args)` on the connection's driver, after the work already queued on it."""
     driver = conn.connection.driver_connection
     before = _in_flight.get(id(driver))
-    _in_flight[id(driver)] = _copier.submit(_after, before, work, driver, *args)
+    _in_flight[id(driver)] = done = _copier.submit(_after, before, work, driver, *args)
+    return done
 
 
-def _after(before: Future | None, work, *args) -> None:
+def _after(before: Future | None, work, *args):
     if before is not None:           # queued behind the connection's work in flight; its error is ours too
         before.result()
-    work(*args)
+    return work(*args)
 
 
 def wait_for_background(driver) -> None:
@@ -253,17 +254,33 @@ def read_frame(conn: Connection, statement) -> pd.DataFrame:
     return frame
 
 
+def read_frame_later(conn: Connection, statement) -> Future:
+    """A SELECT queued on the connection like a COPY (PostgreSQL): the database runs it while Python
+    goes on, and the future gives its frame. Elsewhere it runs at once."""
+    if conn.dialect.name != "postgresql":
+        done: Future = Future()
+        done.set_result(read_frame(conn, statement))
+        return done
+    return _in_background(conn, _copy_out_now, *_copy_out_query(conn, statement))
+
+
 def _copy_out(conn: Connection, statement) -> pd.DataFrame:
+    wait_for_background(conn.connection.driver_connection)
+    return _copy_out_now(conn.connection.driver_connection, *_copy_out_query(conn, statement))
+
+
+def _copy_out_query(conn: Connection, statement) -> tuple[str, dict[str, pa.DataType]]:
+    sql = str(statement.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    return sql, {c.name: _arrow_type(c.type) for c in statement.selected_columns}
+
+
+def _copy_out_now(driver, sql: str, types: dict[str, pa.DataType]) -> pd.DataFrame:
     """COPY (query) TO STDOUT as CSV, parsed by Arrow with each column's SQL type. Quoted empty
     fields are empty text, bare ones NULL, exactly as PostgreSQL writes them."""
-    sql = str(statement.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    wait_for_background(conn.connection.driver_connection)
-    cursor = conn.connection.driver_connection.cursor()
     buffer = io.BytesIO()
-    with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
+    with driver.cursor().copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
         for chunk in copy:
             buffer.write(chunk)
-    types = {c.name: _arrow_type(c.type) for c in statement.selected_columns}
     buffer.seek(0)
     data = pacsv.read_csv(buffer, convert_options=pacsv.ConvertOptions(
         column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False,
