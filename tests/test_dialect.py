@@ -100,6 +100,18 @@ def test_a_read_sent_for_later_sees_the_rows_copied_before_it_and_not_after(ware
     engine.dispose()
 
 
+@pytest.mark.parametrize("warehouse", ["sqlite", "postgresql"])
+def test_a_read_with_percent_signs_in_its_text(warehouse, pg_table, tmp_path):
+    engine, tab = _probe(warehouse, pg_table, tmp_path)
+    with engine.begin() as conn:
+        bulk_insert(conn, tab, pd.DataFrame({"id": [1, 2, 3, 4], "name": ["50%", "a%b", "ab", "50%%"]}))
+        got = read_frame(conn, select(tab.c.id).where(tab.c.name.like("%\\%%", escape="\\") | (tab.c.id % 4 == 3)))
+        assert sorted(got["id"]) == [1, 2, 3, 4]
+        got = read_frame(conn, select(tab.c.id).where(tab.c.name == "50%%"))
+        assert got["id"].tolist() == [4]
+    engine.dispose()
+
+
 def test_a_failed_statement_sent_for_later_fails_the_transaction(pg_table):
     engine, tab = pg_table
     with pytest.raises(ProgrammingError, match="no_such_column"):

@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from sqlalchemy import (Boolean, Connection, Date, DateTime, Engine, Float, Integer, Numeric, Table, create_engine,
                         event, func, select, text)
+from sqlalchemy.dialects import postgresql
 
 from warehouse.errors import WarehouseBusy  # noqa: F401  (raised here; callers import it from here)
 
@@ -269,8 +270,13 @@ def _copy_out(conn: Connection, statement) -> pd.DataFrame:
     return _copy_out_now(conn.connection.driver_connection, *_copy_out_query(conn, statement))
 
 
+# A query inside COPY takes no parameters, so its values are written into its text; compiled for
+# psycopg's paramstyle, every '%' (LIKE patterns, modulo) would come out doubled.
+_WITH_VALUES = postgresql.psycopg.dialect(paramstyle="named")
+
+
 def _copy_out_query(conn: Connection, statement) -> tuple[str, dict[str, pa.DataType]]:
-    sql = str(statement.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    sql = str(statement.compile(dialect=_WITH_VALUES, compile_kwargs={"literal_binds": True}))
     return sql, {c.name: _arrow_type(c.type) for c in statement.selected_columns}
 
 
