@@ -323,7 +323,7 @@ def monthly_of_year(conn: Connection, year: int, roster: pd.DataFrame | Versions
 def reports_ahead(conn: Connection, year: int, start: str) -> Future:
     """The staged reports that monthly_of_year reads (the year's, from month `start` on), read while
     Python goes on: on PostgreSQL they are queued on the connection behind the work in flight."""
-    return read_frame_later(conn, _reports_read(conn, year, MONTHLY_FIGURES, start))
+    return read_frame_later(conn, _staged_reports(conn, year, MONTHLY_FIGURES, start))
 
 
 def prior_year(conn: Connection, year: int, stored: pd.DataFrame | None = None, start: str | None = None) -> pd.DataFrame:
@@ -333,7 +333,7 @@ def prior_year(conn: Connection, year: int, stored: pd.DataFrame | None = None, 
     return months_in_order(None if stored is None else stored[PRIOR_YEAR_COLUMNS], fresh)
 
 
-def _reports_read(conn: Connection, year: int, figures: tuple[str, ...], start: str | None = None):
+def _staged_reports(conn: Connection, year: int, figures: tuple[str, ...], start: str | None = None):
     start, end = start or f"{year}-01", f"{year}-12"
     # nothing to read when every month is reused: WHERE false, which PostgreSQL answers without a scan
     return staged(conn, "monthly_report", lambda c: and_(c.period >= start, c.period <= end) if start <= end
@@ -342,7 +342,7 @@ def _reports_read(conn: Connection, year: int, figures: tuple[str, ...], start: 
 
 def _reports_of_year(conn: Connection, year: int, figures: tuple[str, ...], start: str | None = None,
                      ahead: Future | None = None) -> pd.DataFrame:
-    rows = ahead.result() if ahead is not None else read_frame(conn, _reports_read(conn, year, figures, start))
+    rows = ahead.result() if ahead is not None else read_frame(conn, _staged_reports(conn, year, figures, start))
     frame = current_of("monthly_report", rows, first_by="period")
     parts = period_parts(frame["period"])
     frame["year"], frame["month"] = parts["year"], parts["month"]
