@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import Future
-
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete, insert, select
@@ -211,19 +209,12 @@ def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_sin
         if monthly_only and warnings_since and warnings_since != ALL_MONTHS:
             facts.phases = changed_phases(facts, warnings_since)
         # the next year's reports are read from staging while this year's marts are built
-        reports = _reports_ahead(conn, next_year, snapshots) if next_year else None
+        reports = reports_ahead(conn, next_year, snapshots) if next_year else None
         refresh_year(conn, facts, max(warnings_since, f"{year}-01") if warnings_since and warnings_since <= f"{year}-12"
                      else None)
         kept = (year, facts.reports[PRIOR_YEAR_COLUMNS])
     refresh_whole(conn, roster, zones, roster_moved=not monthly_only, files=touched_files(conn, run_id, warnings_since))
     return years
-
-
-def _reports_ahead(conn: Connection, year: int, snapshots: Snapshots) -> tuple[pd.DataFrame | None, str, Future]:
-    """The year's stored months that can be reused, and the reports of the later months as they are
-    read from staging in the background (transform.reports_ahead)."""
-    stored, start = snapshots.reusable(year)
-    return stored, start, reports_ahead(conn, year, start)
 
 
 def refresh_whole(conn: Connection, roster: pd.DataFrame, zones: pd.DataFrame, roster_moved: bool = True,

@@ -88,8 +88,8 @@ def _frame(parts: list[tuple[object, pa.Table | None]], columns: list[str] | Non
     return pa.concat_tables(tables).to_pandas()
 
 
-def from_bytes(blobs: list[bytes], columns: list[str] | None = None) -> pd.DataFrame:
-    return pa.concat_tables([_decode(b, columns) for b in blobs]).to_pandas()
+def from_bytes(blobs: list[bytes]) -> pd.DataFrame:
+    return pa.concat_tables([_decode(b) for b in blobs]).to_pandas()
 
 
 def _decode(blob: bytes, columns: list[str] | None = None) -> pa.Table:

@@ -320,10 +320,12 @@ def monthly_of_year(conn: Connection, year: int, roster: pd.DataFrame | Versions
     return months_in_order(stored, frame)
 
 
-def reports_ahead(conn: Connection, year: int, start: str) -> Future:
-    """The staged reports that monthly_of_year reads (the year's, from month `start` on), read while
-    Python goes on: on PostgreSQL they are queued on the connection behind the work in flight."""
-    return read_frame_later(conn, _staged_reports(conn, year, MONTHLY_FIGURES, start))
+def reports_ahead(conn: Connection, year: int, snapshots) -> tuple[pd.DataFrame | None, str, Future]:
+    """What monthly_of_year takes for a year: its stored months that can be reused (`snapshots`:
+    snapshot.Snapshots), and the staged reports of the later months, read while Python goes on (on
+    PostgreSQL they are queued on the connection behind the work in flight)."""
+    stored, start = snapshots.reusable(year)
+    return stored, start, read_frame_later(conn, _staged_reports(conn, year, MONTHLY_FIGURES, start))
 
 
 def prior_year(conn: Connection, year: int, stored: pd.DataFrame | None = None, start: str | None = None) -> pd.DataFrame:

@@ -77,39 +77,33 @@ def test_a_failed_copy_fails_the_copies_queued_behind_it(pg_table):
         assert conn.execute(select(func.count()).select_from(tab)).scalar_one() == 0
 
 
-@pytest.mark.parametrize("warehouse", ["sqlite", "postgresql"])
-def test_a_statement_sent_for_later_runs_between_the_copies_around_it(warehouse, pg_table, tmp_path):
-    engine, tab = _probe(warehouse, pg_table, tmp_path)
+def test_a_statement_sent_for_later_runs_between_the_copies_around_it(probe):
+    engine, tab = probe
     with engine.begin() as conn:
         bulk_insert(conn, tab, _rows(range(30_000)))
         execute_later(conn, delete(tab).where(tab.c.id >= 10_000))      # after the first COPY...
         bulk_insert(conn, tab, _rows(range(20_000, 20_010)))             # ...and before this one
         assert conn.execute(select(func.count()).select_from(tab)).scalar_one() == 10_010
-    engine.dispose()
 
 
-@pytest.mark.parametrize("warehouse", ["sqlite", "postgresql"])
-def test_a_read_sent_for_later_sees_the_rows_copied_before_it_and_not_after(warehouse, pg_table, tmp_path):
-    engine, tab = _probe(warehouse, pg_table, tmp_path)
+def test_a_read_sent_for_later_sees_the_rows_copied_before_it_and_not_after(probe):
+    engine, tab = probe
     with engine.begin() as conn:
         bulk_insert(conn, tab, _rows(range(30_000)))
         read = read_frame_later(conn, select(tab.c.id).where(tab.c.id >= 29_990))
         bulk_insert(conn, tab, _rows([40_000]))                 # queued behind the read
         assert sorted(read.result()["id"]) == list(range(29_990, 30_000))
         assert conn.execute(select(func.count()).select_from(tab)).scalar_one() == 30_001
-    engine.dispose()
 
 
-@pytest.mark.parametrize("warehouse", ["sqlite", "postgresql"])
-def test_a_read_with_percent_signs_in_its_text(warehouse, pg_table, tmp_path):
-    engine, tab = _probe(warehouse, pg_table, tmp_path)
+def test_a_read_with_percent_signs_in_its_text(probe):
+    engine, tab = probe
     with engine.begin() as conn:
         bulk_insert(conn, tab, pd.DataFrame({"id": [1, 2, 3, 4], "name": ["50%", "a%b", "ab", "50%%"]}))
         got = read_frame(conn, select(tab.c.id).where(tab.c.name.like("%\\%%", escape="\\") | (tab.c.id % 4 == 3)))
         assert sorted(got["id"]) == [1, 2, 3, 4]
         got = read_frame(conn, select(tab.c.id).where(tab.c.name == "50%%"))
         assert got["id"].tolist() == [4]
-    engine.dispose()
 
 
 def test_a_failed_statement_sent_for_later_fails_the_transaction(pg_table):
@@ -124,12 +118,15 @@ def test_a_failed_statement_sent_for_later_fails_the_transaction(pg_table):
         assert conn.execute(select(func.count()).select_from(tab)).scalar_one() == 0
 
 
-def _probe(warehouse: str, pg_table, tmp_path):
-    """The probe table on PostgreSQL (the fixture's) or in a new SQLite file."""
-    if warehouse == "postgresql":
-        return pg_table
+@pytest.fixture(params=["sqlite", "postgresql"])
+def probe(request, tmp_path):
+    """The probe table in a new SQLite file, or on PostgreSQL (pg_table's)."""
+    if request.param == "postgresql":
+        yield request.getfixturevalue("pg_table")
+        return
     engine = make_engine(f"sqlite:///{tmp_path}/w.db")
-    return engine, _probe_table(engine)
+    yield engine, _probe_table(engine)
+    engine.dispose()
 
 
 def _probe_table(engine) -> Table:
@@ -138,9 +135,8 @@ def _probe_table(engine) -> Table:
     return tab
 
 
-@pytest.mark.parametrize("warehouse", ["sqlite", "postgresql"])
-def test_reserved_ids_are_new_and_not_given_again(warehouse, pg_table, tmp_path):
-    engine, tab = _probe(warehouse, pg_table, tmp_path)
+def test_reserved_ids_are_new_and_not_given_again(probe):
+    engine, tab = probe
     with engine.begin() as conn:
         conn.execute(tab.insert(), [{"name": "a"}, {"name": "b"}])
         taken = set(conn.execute(select(tab.c.id)).scalars())
@@ -149,4 +145,3 @@ def test_reserved_ids_are_new_and_not_given_again(warehouse, pg_table, tmp_path)
         after = conn.execute(tab.insert().values(name="c")).inserted_primary_key[0]
     assert len(set(reserved)) == 3 and not set(reserved) & taken and min(reserved) > max(taken)
     assert after not in reserved and after not in taken
-    engine.dispose()
