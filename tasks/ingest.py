@@ -248,14 +248,15 @@ def _records(form: Form, rows: list[tuple[int, dict]], path: str) -> RawSubmissi
 
 
 def _frame(form: Form, data) -> pd.DataFrame:
-    """Rows (a frame or a list of dicts) with every column of the form, blanks as None."""
+    """Rows (a frame or a list of dicts) with every column of the form, as the fast CSV reader gives
+    them: Arrow-backed text, blanks missing. One type for every reader, so a batch mixing XLSX and
+    CSV files is concatenated as Arrow text, not turned whole into Python objects."""
     frame = pd.DataFrame(data, columns=[*form.column_names, "_row_number"])
     frame = frame.astype(object).where(frame.notna(), None)
-    frame["_row_number"] = frame["_row_number"].astype("int64")
     for col in form.columns:
         if col.kind == CCCD:
             frame[col.name] = frame[col.name].map(protect_person_id)
-    return frame
+    return frame.astype({**dict.fromkeys(form.column_names, "str"), "_row_number": "int64"})
 
 
 # --- personal data ---------------------------------------------------------------
