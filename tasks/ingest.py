@@ -136,7 +136,8 @@ def fast_csv(form: Form, data: bytes, path: str) -> RawSubmission | None:
     columns = {name: _blank_is_null(table.column(i)) for i, name in known.items()}
     text = pa.table([columns.get(name, pa.nulls(table.num_rows, pa.string())) for name in form.column_names]
                     + [pa.array(np.arange(2, table.num_rows + 2))], names=[*form.column_names, "_row_number"])
-    text = text.filter(functools.reduce(pc.or_, [pc.is_valid(c) for c in columns.values()]))   # blank rows out
+    filled = functools.reduce(pc.or_, [pc.is_valid(c) for c in columns.values()])
+    text = text if pc.all(filled).as_py() else text.filter(filled)       # blank rows out (a copy: only if any)
     warnings = _warn_unknown(path, form, headers, known, 1)
     if any(col.kind == CCCD for col in form.columns):    # IDs are replaced at ingest: no Arrow copy kept
         return RawSubmission(_frame(form, text.to_pandas()), warnings)
@@ -144,7 +145,10 @@ def fast_csv(form: Form, data: bytes, path: str) -> RawSubmission | None:
 
 
 def _blank_is_null(column):
-    return pc.if_else(pc.equal(pc.utf8_trim_whitespace(column), ""), None, column)
+    """Empty and whitespace-only cells as missing. Tested without copying the strings (is_space is
+    trim_whitespace's test, code point for code point), and the column is rebuilt only if any."""
+    blank = pc.or_(pc.equal(column, ""), pc.utf8_is_space(column))
+    return pc.if_else(blank, None, column) if pc.any(blank).as_py() else column
 
 
 def read_xlsx_rows(data: bytes, form: str) -> list[tuple[int, list]]:
