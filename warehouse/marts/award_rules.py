@@ -200,8 +200,9 @@ def _latest_arrears(this: pd.DataFrame, taxes: "_ReportTaxes") -> dict[str, pd.S
     np.maximum.at(latest, codes[codes >= 0], month[codes >= 0])
     rows = np.flatnonzero((codes >= 0) & (month == latest[codes]))
     index = taxes.keys[codes[rows]]
-    return {"latest_period": pd.Series(this["period"].to_numpy(dtype=object)[rows], index=index),
-            "arrears": pd.Series(this["si_arrears"].to_numpy(dtype="float64", na_value=np.nan)[rows], index=index).fillna(0.0)}
+    latest_rows = this.iloc[rows]            # the rows taken first: the year's columns are not converted whole
+    return {"latest_period": pd.Series(latest_rows["period"].to_numpy(dtype=object), index=index),
+            "arrears": pd.Series(latest_rows["si_arrears"].to_numpy(dtype="float64", na_value=np.nan), index=index).fillna(0.0)}
 
 
 class _ReportTaxes:
