@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 import sqlite3
 import subprocess
@@ -189,6 +190,16 @@ def test_a_failed_run_leaves_the_warehouse_as_it_was(prefect_harness, tmp_path, 
     assert (snapshot(url), query(url, "SELECT count(*) AS n FROM ops_files")) == before
     failed = query(url, "SELECT status, message FROM ops_runs WHERE status = 'failed'")
     assert failed and "refresh" in failed[0]["message"]
+    assert gc.get_freeze_count() == 0          # the objects frozen for the run were handed back
+
+
+def test_the_collector_skips_start_up_objects_during_a_run_only():
+    from flows.pipeline import _start_up_objects_frozen
+
+    with pytest.raises(RuntimeError), _start_up_objects_frozen():
+        assert gc.get_freeze_count() > 0
+        raise RuntimeError("a failed run")
+    assert gc.get_freeze_count() == 0
 
 
 def small_config():
