@@ -31,9 +31,8 @@ from tasks.archive import write_batch
 from tasks.discover import LandingFile, discover
 from tasks.forms import FORM_ORDER, FORMS
 from tasks.ingest import FileRejected, read_submission
-from tasks.refresh import ALL_MONTHS, refresh_findings, refresh_marts
-from tasks.snapshot import stored_roster
-from tasks.transform import roster_versions, zone_lookup, zone_versions
+from tasks.refresh import ALL_MONTHS, Reference, refresh_findings, refresh_marts
+from tasks.transform import zone_lookup
 from tasks.validate import Context, prepare_validation, validate_form
 from warehouse.dialect import WarehouseBusy, acquire_run_lock, make_engine
 from warehouse.migrate import migrate
@@ -144,12 +143,11 @@ def ingest_form(conn: Connection, form: str, read: list, file_ids: dict[str, int
     return ingested
 
 
-def _context(conn: Connection, as_of: date) -> Context:
+def _context(reference: Reference, as_of: date) -> Context:
     """The roster's tax codes (from its versions as stored for the refresh: one blob, not a
     DISTINCT over every staged version) and the zones."""
-    codes, names, areas = zone_lookup(zone_versions(conn))
-    roster, _ = stored_roster(conn, roster_versions)
-    return Context(set(roster["tax_code"].tolist()), codes, names, areas, as_of.year * 100 + as_of.month)
+    codes, names, areas = zone_lookup(reference.zones)
+    return Context(set(reference.roster["tax_code"].tolist()), codes, names, areas, as_of.year * 100 + as_of.month)
 
 
 @task(name="validate-load-form", cache_policy=NONE)
@@ -189,15 +187,17 @@ def touched_years(form: str, accepted: pd.DataFrame) -> set[int] | None:
 
 @task(name="refresh-marts", cache_policy=NONE)
 def refresh(conn: Connection, years: set[int] | None, monthly_since: str | None, monthly_only: bool,
-            run_id: int) -> list[int]:
+            run_id: int, reference: Reference | None = None) -> list[int]:
     """The marts of the years touched and the derived warnings from the earliest changed month on
     (everything when the roster or zones moved); when only monthly reports changed, the phases
-    that end before the earliest changed month are kept. Rejections and warnings: of the run's files."""
+    that end before the earliest changed month are kept, and the roster and zones the run read
+    (`reference`) still hold. Rejections and warnings: of the run's files."""
     if years is None:
         return refresh_marts(conn, None, warnings_since=ALL_MONTHS)
     if monthly_since:      # an outlier window (6 months) reaches at most into the next year
         years = years | {int(monthly_since[:4]), int(monthly_since[:4]) + 1}
-    return refresh_marts(conn, sorted(years), warnings_since=monthly_since, monthly_only=monthly_only, run_id=run_id)
+    return refresh_marts(conn, sorted(years), warnings_since=monthly_since, monthly_only=monthly_only, run_id=run_id,
+                         reference=reference if monthly_only else None)
 
 
 # --- the run --------------------------------------------------------------------------------
@@ -331,19 +331,22 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
         file_ids = _reserve_ids(conn, new)
         years: set[int] | None = set()
         changed: set[str] = set()
-        context: Context | None = None      # the roster and zones as validation sees them, until they move
+        # The roster and zones as validation sees them (and the refresh, if they do not move), until they move
+        reference: Reference | None = None
+        context: Context | None = None
 
         def current_context() -> Context:
-            nonlocal context
-            context = context or _context(conn, as_of)
+            nonlocal reference, context
+            reference = reference or Reference.read(conn)
+            context = context or _context(reference, as_of)
             return context
 
         def validate(form: str, ids: list[int], archive_=None, fresh: Ingested | None = None) -> None:
-            nonlocal years, context
+            nonlocal years, reference, context
             touched = step(f"validate:{form}", validate_and_load, conn, form, ids, run_id, current_context(),
                            summary, archive_, fresh)
             if form in REFERENCE_FORMS:
-                context = None
+                reference = context = None
             changed.add(form)
             years = None if years is None or touched is None else years | touched
 
@@ -369,7 +372,7 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
         summary.nothing_new = not new and not reprocess
         if changed:
             summary.years = step("refresh", refresh, conn, years, summary.monthly_since, changed == {"monthly_report"},
-                                 run_id)
+                                 run_id, reference)
         elif summary.files_new:         # every new file was rejected whole: it still shows in rejections
             step("refresh", refresh_findings, conn, run_id)
         step.save()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete, insert, select
@@ -181,15 +183,30 @@ def changed_phases(facts: YearFacts, since: str) -> tuple[str, ...]:
     return tuple(p for p in facts.plan.phases if facts.plan.months(p)[-1] >= int(since[5:7]))
 
 
+@dataclass(frozen=True)
+class Reference:
+    """The roster's versions (with the staged roster's fingerprint) and the zones' versions."""
+    roster: pd.DataFrame
+    fingerprint: str
+    zones: pd.DataFrame
+
+    @classmethod
+    def read(cls, conn: Connection) -> Reference:
+        (roster, fingerprint), zones = stored_roster(conn, roster_versions), zone_versions(conn)
+        return cls(roster, fingerprint, zones)
+
+
 def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_since: str | None = None,
-                  monthly_only: bool = False, run_id: int | None = None) -> list[int]:
+                  monthly_only: bool = False, run_id: int | None = None,
+                  reference: Reference | None = None) -> list[int]:
     """Rebuild the given years (default: every year with data) and the whole-warehouse marts; with
     `warnings_since` (YYYY-MM, or ALL_MONTHS) also the derived warnings of those years from that month on.
 
     `warnings_since` is also the earliest month whose monthly reports changed (None: none did):
     the yearly facts stored by an earlier run are reused for the months before it (snapshot.py).
     `monthly_only`: no other form changed, so the per-phase marts keep the phases that end before it.
-    `run_id`: the run whose files alone can have changed rejections and warnings (None: rebuild them whole)."""
+    `run_id`: the run whose files alone can have changed rejections and warnings (None: rebuild them whole).
+    `reference`: the roster and zones as the run read them, when none of their files changed since."""
     ahead = read_ahead(conn, warnings_since)          # before the first wait for the run's COPYs
     prints = month_prints(conn)
     all_years = data_years(conn, {int(period[:4]) for period in prints})
@@ -197,8 +214,9 @@ def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_sin
     _drop_vanished_years(conn, all_years)
     if warnings_since:
         _drop_orphan_warnings(conn, warnings_since)
-    (roster, fingerprint), zones = stored_roster(conn, roster_versions), zone_versions(conn)
-    snapshots = Snapshots(conn, warnings_since, prints, fingerprint, ahead)
+    reference = reference or Reference.read(conn)
+    roster, zones = reference.roster, reference.zones
+    snapshots = Snapshots(conn, warnings_since, prints, reference.fingerprint, ahead)
     by_tax = Versions.of(roster, "tax_code")          # prepared once for every year's lookups
     kept: tuple[int, pd.DataFrame] | None = None      # the last year's reports serve the next year
     reports = None
