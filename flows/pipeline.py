@@ -190,14 +190,15 @@ def refresh(conn: Connection, years: set[int] | None, monthly_since: str | None,
             run_id: int, reference: Reference | None = None) -> list[int]:
     """The marts of the years touched and the derived warnings from the earliest changed month on
     (everything when the roster or zones moved); when only monthly reports changed, the phases
-    that end before the earliest changed month are kept, and the roster and zones the run read
-    (`reference`) still hold. Rejections and warnings: of the run's files."""
+    that end before the earliest changed month are kept. `reference`: the roster and zones as the
+    run read them, when no roster or zones file was validated since. Rejections and warnings: of
+    the run's files."""
     if years is None:
-        return refresh_marts(conn, None, warnings_since=ALL_MONTHS)
+        return refresh_marts(conn, None, warnings_since=ALL_MONTHS, reference=reference)
     if monthly_since:      # an outlier window (6 months) reaches at most into the next year
         years = years | {int(monthly_since[:4]), int(monthly_since[:4]) + 1}
     return refresh_marts(conn, sorted(years), warnings_since=monthly_since, monthly_only=monthly_only, run_id=run_id,
-                         reference=reference if monthly_only else None)
+                         reference=reference)
 
 
 # --- the run --------------------------------------------------------------------------------
@@ -331,22 +332,23 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
         file_ids = _reserve_ids(conn, new)
         years: set[int] | None = set()
         changed: set[str] = set()
-        # The roster and zones as validation sees them (and the refresh, if they do not move), until they move
-        reference: Reference | None = None
-        context: Context | None = None
+        # The roster and zones as read for validation, and validation's context built from them; both
+        # dropped when a roster or zones file is validated, so what is kept is what the refresh would read.
+        loaded: tuple[Reference, Context] | None = None
 
         def current_context() -> Context:
-            nonlocal reference, context
-            reference = reference or Reference.read(conn)
-            context = context or _context(reference, as_of)
-            return context
+            nonlocal loaded
+            if loaded is None:
+                reference = Reference.read(conn)
+                loaded = reference, _context(reference, as_of)
+            return loaded[1]
 
         def validate(form: str, ids: list[int], archive_=None, fresh: Ingested | None = None) -> None:
-            nonlocal years, reference, context
+            nonlocal years, loaded
             touched = step(f"validate:{form}", validate_and_load, conn, form, ids, run_id, current_context(),
                            summary, archive_, fresh)
             if form in REFERENCE_FORMS:
-                reference = context = None
+                loaded = None
             changed.add(form)
             years = None if years is None or touched is None else years | touched
 
@@ -372,7 +374,7 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
         summary.nothing_new = not new and not reprocess
         if changed:
             summary.years = step("refresh", refresh, conn, years, summary.monthly_since, changed == {"monthly_report"},
-                                 run_id, reference)
+                                 run_id, loaded[0] if loaded else None)
         elif summary.files_new:         # every new file was rejected whole: it still shows in rejections
             step("refresh", refresh_findings, conn, run_id)
         step.save()

@@ -256,10 +256,9 @@ def _frame(form: Form, data) -> pd.DataFrame:
     them: Arrow-backed text, blanks missing. One type for every reader, so a batch mixing XLSX and
     CSV files is concatenated as Arrow text, not turned whole into Python objects."""
     frame = pd.DataFrame(data, columns=[*form.column_names, "_row_number"])
-    frame = frame.astype(object).where(frame.notna(), None)
     for col in form.columns:
         if col.kind == CCCD:
-            frame[col.name] = frame[col.name].map(protect_person_id)
+            frame[col.name] = frame[col.name].map(protect_person_id, na_action="ignore")
     return frame.astype({**dict.fromkeys(form.column_names, "str"), "_row_number": "int64"})
 
 
