@@ -130,24 +130,33 @@ def month_sums(facts: YearFacts, by: str | None = None) -> MonthSums:
     once per year: one scatter-add into an integer array instead of a group-by per phase."""
     name = f"month_sums:{by}"
     if name not in facts.derived:
+        parts, (indicators, slots, amounts) = measures(facts), _slots(facts)
+        if by is None:
+            codes, keys = np.zeros(len(slots), dtype=np.intp), pd.Index([None])
+        else:
+            per_part, keys = _key_codes([p.keys[by] for p in parts], [len(p.month) for p in parts])
+            codes = np.concatenate(per_part or [np.zeros(0, dtype=np.intp)])
+        sums = np.zeros((len(keys), len(indicators), 12), dtype=np.int64)
+        present = np.zeros(sums.shape, dtype=bool)
+        flat = codes * (len(indicators) * 12) + slots    # a flat index: add.at is 6x faster on it than on a tuple
+        keep = codes >= 0                                # rows without a key (code -1) are left out
+        flat, kept = (flat, amounts) if keep.all() else (flat[keep], amounts[keep])
+        np.add.at(sums.reshape(-1), flat, kept)
+        present.reshape(-1)[flat] = True
+        facts.derived[name] = MonthSums(keys, indicators, sums, present)
+    return facts.derived[name]
+
+
+def _slots(facts: YearFacts) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+    """The indicators, and every part's rows stacked: (indicator, month) as one slot number
+    (indicator * 12 + month - 1) and the amount; worked out once for all three month_sums."""
+    if "slots" not in facts.derived:
         parts = measures(facts)
         indicators = pd.Index(list(dict.fromkeys(p.indicator for p in parts)))
-        if by is None:
-            codes, keys = [np.zeros(len(p.month), dtype=np.intp) for p in parts], pd.Index([None])
-        else:
-            codes, keys = _key_codes([p.keys[by] for p in parts], [len(p.month) for p in parts])
-        amounts = np.zeros((len(keys), len(indicators), 12), dtype=np.int64)
-        present = np.zeros(amounts.shape, dtype=bool)
-        flat, values = [np.zeros(0, dtype=np.intp)], [np.zeros(0, dtype=np.int64)]
-        for part, code in zip(parts, codes):      # rows without a key (code -1) are left out
-            keep = code >= 0                      # a flat index: add.at is 6x faster on it than on a tuple
-            flat.append(((code * len(indicators) + indicators.get_loc(part.indicator)) * 12 + part.month - 1)[keep])
-            values.append(part.amount[keep])
-        flat = np.concatenate(flat)
-        np.add.at(amounts.reshape(-1), flat, np.concatenate(values))
-        present.reshape(-1)[flat] = True
-        facts.derived[name] = MonthSums(keys, indicators, amounts, present)
-    return facts.derived[name]
+        slots = [indicators.get_loc(p.indicator) * 12 + p.month - 1 for p in parts]
+        facts.derived["slots"] = (indicators, np.concatenate(slots or [np.zeros(0, dtype=np.intp)]),
+                                  np.concatenate([p.amount for p in parts] or [np.zeros(0, dtype=np.int64)]))
+    return facts.derived["slots"]
 
 
 def _key_codes(columns: list[pd.Series | None], lengths: list[int]) -> tuple[list[np.ndarray], pd.Index]:
