@@ -53,6 +53,7 @@ class RunSummary:
     steps: list[tuple[str, float]] = field(default_factory=list)
     nothing_new: bool = False
     monthly_since: str | None = None    # earliest month whose monthly reports changed (YYYY-MM)
+    monthly_restaged: bool = False      # a stored monthly file was validated again: rows may have left staging
 
     def monthly_changed_from(self, periods) -> None:
         known = [p for p in periods if isinstance(p, str)] + ([self.monthly_since] if self.monthly_since else [])
@@ -164,6 +165,7 @@ def validate_and_load(conn: Connection, form: str, file_ids: list[int], run_id: 
     if form == "monthly_report":     # the months these files covered before (a new file: none), and cover now
         summary.monthly_changed_from([*(load.min_months(conn, file_ids) if fresh is None else []),
                                       result.accepted["period"].min()])
+        summary.monthly_restaged |= fresh is None
     load.replace_staging(conn, form, file_ids, result.accepted, result.rejections, run_id,
                          None if fresh is None else fresh.files)
     summary.rows_accepted[form] += len(result.accepted)
@@ -186,19 +188,20 @@ def touched_years(form: str, accepted: pd.DataFrame) -> set[int] | None:
 
 
 @task(name="refresh-marts", cache_policy=NONE)
-def refresh(conn: Connection, years: set[int] | None, monthly_since: str | None, monthly_only: bool,
+def refresh(conn: Connection, years: set[int] | None, summary: RunSummary, monthly_only: bool,
             run_id: int, reference: Reference | None = None) -> list[int]:
     """The marts of the years touched and the derived warnings from the earliest changed month on
     (everything when the roster or zones moved); when only monthly reports changed, the phases
     that end before the earliest changed month are kept. `reference`: the roster and zones as the
     run read them, when no roster or zones file was validated since. Rejections and warnings: of
     the run's files."""
+    since, restaged = summary.monthly_since, summary.monthly_restaged
     if years is None:
-        return refresh_marts(conn, None, warnings_since=ALL_MONTHS, reference=reference)
-    if monthly_since:      # an outlier window (6 months) reaches at most into the next year
-        years = years | {int(monthly_since[:4]), int(monthly_since[:4]) + 1}
-    return refresh_marts(conn, sorted(years), warnings_since=monthly_since, monthly_only=monthly_only, run_id=run_id,
-                         reference=reference)
+        return refresh_marts(conn, None, warnings_since=ALL_MONTHS, reference=reference, restaged=restaged)
+    if since:              # an outlier window (6 months) reaches at most into the next year
+        years = years | {int(since[:4]), int(since[:4]) + 1}
+    return refresh_marts(conn, sorted(years), warnings_since=since, monthly_only=monthly_only, run_id=run_id,
+                         reference=reference, restaged=restaged)
 
 
 # --- the run --------------------------------------------------------------------------------
@@ -373,7 +376,7 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
                 validate(form, batch, archive)
         summary.nothing_new = not new and not reprocess
         if changed:
-            summary.years = step("refresh", refresh, conn, years, summary.monthly_since, changed == {"monthly_report"},
+            summary.years = step("refresh", refresh, conn, years, summary, changed == {"monthly_report"},
                                  run_id, loaded[0] if loaded else None)
         elif summary.files_new:         # every new file was rejected whole: it still shows in rejections
             step("refresh", refresh_findings, conn, run_id)

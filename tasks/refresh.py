@@ -198,7 +198,7 @@ class Reference:
 
 def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_since: str | None = None,
                   monthly_only: bool = False, run_id: int | None = None,
-                  reference: Reference | None = None) -> list[int]:
+                  reference: Reference | None = None, restaged: bool = True) -> list[int]:
     """Rebuild the given years (default: every year with data) and the whole-warehouse marts; with
     `warnings_since` (YYYY-MM, or ALL_MONTHS) also the derived warnings of those years from that month on.
 
@@ -206,13 +206,15 @@ def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_sin
     the yearly facts stored by an earlier run are reused for the months before it (snapshot.py).
     `monthly_only`: no other form changed, so the per-phase marts keep the phases that end before it.
     `run_id`: the run whose files alone can have changed rejections and warnings (None: rebuild them whole).
-    `reference`: the roster and zones as the run read them, when none of their files changed since."""
+    `reference`: the roster and zones as the run read them, when none of their files changed since.
+    `restaged`: False when no stored monthly file was validated again, so no staged row (and its
+    derived warnings) can have gone."""
     ahead = read_ahead(conn, warnings_since)          # before the first wait for the run's COPYs
     prints = month_prints(conn)
     all_years = data_years(conn, {int(period[:4]) for period in prints})
     years = all_years if years is None else sorted(set(years) & set(all_years))
     _drop_vanished_years(conn, all_years)
-    if warnings_since:
+    if warnings_since and restaged:
         _drop_orphan_warnings(conn, warnings_since)
     reference = reference or Reference.read(conn)
     roster, zones = reference.roster, reference.zones

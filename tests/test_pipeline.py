@@ -218,3 +218,25 @@ def test_usage_errors_exit_2_with_one_line(args, needle, tmp_path):
     done = subprocess.run(cli + args, capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert needle in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_backfill_that_unstages_a_row_of_a_year_it_does_not_rebuild_drops_the_row_s_warnings(prefect_harness,
+                                                                                                tmp_path):
+    """m.csv spans 2021-01 to 2023-12. Backfilled as of 2023-11-20, its December report is from the
+    future: the row leaves staging, and the run rebuilds 2021 only (2022 has no data). The row's late-report
+    warning must go all the same."""
+    from flows.backfill import backfill
+
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    landing = tmp_path / "landing"
+    small.roster(landing)
+    small.monthly(landing, "monthly_report/m.csv", [small.monthly_row(small.A, "2021-01"),
+                                                   small.monthly_row(small.A, "2023-12", submitted="15/{next} 09:00")])
+    small.monthly(landing, "monthly_report/other.csv", [small.monthly_row(small.A, f"2023-{m:02d}") for m in range(1, 12)])
+    run_nightly(landing, url)
+    late = "SELECT file, row_number FROM mart_warnings WHERE code = 'late_report'"
+    assert query(url, late) == [{"file": "monthly_report/m.csv", "row_number": 3}]
+    result = backfill("2021-01", "2021-01", str(landing), url, "2023-11-20")
+    assert result["years"] == [2021] and result["rows_rejected"] == {"future_period": 1}
+    assert query(url, late) == []
+    assert query(url, "SELECT count(*) AS n FROM staging_warnings WHERE code = 'late_report'") == [{"n": 0}]
