@@ -17,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+import pyarrow as pa
 from prefect import Task, task
 from prefect.cache_policies import NONE
 from prefect.context import FlowRunContext
@@ -27,7 +28,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from flows.settings import Settings
 from tasks import load
-from tasks.archive import write_batch
+from tasks.archive import archive_files
 from tasks.discover import LandingFile, discover
 from tasks.forms import FORM_ORDER, FORMS
 from tasks.ingest import FileRejected, read_submission
@@ -104,6 +105,7 @@ class Ingested:
     back, and runs while the raw rows are still being copied in."""
     files: list[dict] = field(default_factory=list)      # ops.files rows, written once validated
     rows: pd.DataFrame | None = None
+    raw: list[tuple[LandingFile, pa.Table]] = field(default_factory=list)    # archived once validated
 
     @property
     def file_ids(self) -> list[int]:
@@ -115,10 +117,10 @@ class Ingested:
 
 @task(name="ingest-form", cache_policy=NONE)
 def ingest_form(conn: Connection, form: str, read: list, file_ids: dict[str, int], run_id: int,
-                summary: RunSummary, archive: Path | None) -> Ingested:
-    """Keep each new file's raw rows (and archive them) under the id reserved for it. A file
-    rejected whole is registered here; the others once their rows are validated. Nothing here
-    waits for the database: every write is a bulk one, queued behind the COPY in flight."""
+                summary: RunSummary) -> Ingested:
+    """Keep each new file's raw rows under the id reserved for it. A file rejected whole is
+    registered here; the others once their rows are validated. Nothing here waits for the
+    database: every write is a bulk one, queued behind the COPY in flight."""
     ingested, frames, stored, warnings, rejected, reasons = Ingested(), [], [], [], [], []
     for landing_file, result in read:
         file_id = file_ids[landing_file.sha256]
@@ -132,8 +134,7 @@ def ingest_form(conn: Connection, form: str, read: list, file_ids: dict[str, int
             continue
         rows = result.rows.assign(_file_id=file_id)
         stored.append(load.raw_table(conn, form, rows, file_id, result.text))
-        if archive is not None:
-            write_batch(archive, form, landing_file.sha256, landing_file.rel_path, stored[-1])
+        ingested.raw.append((landing_file, stored[-1]))
         warnings += [dict(w, file_id=file_id) for w in result.warnings]
         ingested.files.append(record)
         frames.append(rows)
@@ -361,9 +362,11 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
             for batch in batches:
                 read = step(f"read:{form}", read_files, batch)
                 current_context()     # read before ingest: a query after it would wait for the raw rows' COPY
-                fresh = step(f"ingest:{form}", ingest_form, conn, form, read, file_ids, run_id, summary, archive)
+                fresh = step(f"ingest:{form}", ingest_form, conn, form, read, file_ids, run_id, summary)
                 if fresh.files:
                     validate(form, fresh.file_ids, None, fresh)
+                if archive is not None and fresh.raw:      # while PostgreSQL copies the staged rows in
+                    step(f"archive:{form}", archive_files, archive, form, fresh.raw)
                 fresh_all += fresh.file_ids
             again = set(reprocess(conn, form)) if reprocess else set()
             if changed & set(REFERENCE_FORMS):          # the roster or the zones moved: retry waiting rows

@@ -1,8 +1,8 @@
 """The archive of raw batches: each accepted landing file's rows, as text, in Parquet.
 
-Written at ingest (keyed by content hash, so a retry rewrites the same file);
-read by backfills, so that periods can be re-processed after the landing folder
-was cleaned.
+Written once a batch is validated, while the database copies its staged rows in
+(keyed by content hash, so a retry rewrites the same file); read by backfills,
+so that periods can be re-processed after the landing folder was cleaned.
 """
 
 from __future__ import annotations
@@ -31,6 +31,12 @@ def write_batch(root: Path, form: str, sha256: str, rel_path: str, rows: pa.Tabl
     pq.write_table(table, tmp, compression="zstd", use_dictionary=False)
     tmp.replace(path)
     return path
+
+
+def archive_files(root: Path, form: str, files: list) -> None:
+    """Each (landing file, its raw rows) of a batch."""
+    for landing_file, rows in files:
+        write_batch(root, form, landing_file.sha256, landing_file.rel_path, rows)
 
 
 def read_batch(root: Path, form: str, sha256: str) -> pd.DataFrame | None:
