@@ -3,8 +3,8 @@
 GX asks each expectation for its runtime kwargs many times per validation (once per metric it
 needs). `Expectation._get_domain_kwargs`, `_get_success_kwargs` and `_get_runtime_kwargs` read
 `self.configuration` inside their loops, once per key, and that property builds a new
-ExpectationConfiguration from a pydantic `.dict()` each time: half of GX's time on a month of
-20,000 reports. The versions here read it once per call and return the same dicts.
+ExpectationConfiguration from a pydantic `.dict()` each time: 40 % of GX's time on a month of
+20,000 reports (65 -> 38 ms). The versions here read it once per call and return the same dicts.
 
 They replace GX's only for the version they were checked against (tests/test_gx_kwargs.py
 compares them with GX's own on every expectation of every suite). Another version keeps GX's
