@@ -232,7 +232,8 @@ def test_a_backfill_that_unstages_a_row_of_a_year_it_does_not_rebuild_drops_the_
     small.roster(landing)
     small.monthly(landing, "monthly_report/m.csv", [small.monthly_row(small.A, "2021-01"),
                                                    small.monthly_row(small.A, "2023-12", submitted="15/{next} 09:00")])
-    small.monthly(landing, "monthly_report/other.csv", [small.monthly_row(small.A, f"2023-{m:02d}") for m in range(1, 12)])
+    small.monthly(landing, "monthly_report/other.csv",
+                  [small.monthly_row(small.A, f"2023-{m:02d}") for m in range(1, 12)])
     run_nightly(landing, url)
     late = "SELECT file, row_number FROM mart_warnings WHERE code = 'late_report'"
     assert query(url, late) == [{"file": "monthly_report/m.csv", "row_number": 3}]
@@ -240,3 +241,21 @@ def test_a_backfill_that_unstages_a_row_of_a_year_it_does_not_rebuild_drops_the_
     assert result["years"] == [2021] and result["rows_rejected"] == {"future_period": 1}
     assert query(url, late) == []
     assert query(url, "SELECT count(*) AS n FROM staging_warnings WHERE code = 'late_report'") == [{"n": 0}]
+
+
+def test_a_year_with_only_other_forms_gets_its_marts(prefect_harness, tmp_path):
+    """2022 has no monthly report, only an investment decision; 2021 only land cleared. Both are years of data."""
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    landing = tmp_path / "landing"
+    small.roster(landing)
+    small.monthly(landing, "monthly_report/m.csv", [small.monthly_row(small.A, "2023-01")])
+    small.write(landing, "investment/d.csv", [
+        "project_code,project_name,investor_tax_code,zone_code,action,capital_change,decision_date",
+        f"P1,Nhà máy,{small.A},QC,cấp mới,5000000,15/06/2022"])
+    small.write(landing, "land_clearance/g.csv", ["zone_code,developer,period,cleared_ha", "QC,Hạ tầng QC,2021-03,2.5"])
+    result = run_nightly(landing, url)
+    assert result["rows_rejected"] == {}, result
+    assert result["years"] == [2021, 2022, 2023]
+    rows = query(url, "SELECT year, indicator, actual FROM mart_phase_progress WHERE phase = 'Y' AND actual > 0")
+    assert sorted((r["year"], r["indicator"], float(r["actual"])) for r in rows if r["year"] < 2023) == [
+        (2021, "clean_land", 2.5), (2022, "investment", 5.0)]
