@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Connection, and_, false, select
+from sqlalchemy import Connection, String, and_, cast, false, select, union
 
 from tasks.coerce import fold, local_deadline, month_end
 from tasks.forms import FORM_ORDER, FORMS
@@ -402,13 +402,13 @@ def year_facts(conn: Connection, year: int, roster: Versions, zones: pd.DataFram
 
 
 def data_years(conn: Connection, monthly_years: set[int]) -> list[int]:
-    """Every year that some staged row falls in (distinct values only, never whole tables); the
-    monthly reports' years are given (snapshot.month_prints has them)."""
-    years = set(monthly_years)
+    """Every year that some staged row falls in (distinct values only, never whole tables, in one
+    statement); the monthly reports' years are given (snapshot.month_prints has them)."""
+    distinct = []
     for form in FORM_ORDER:
         if form in ("enterprises", "monthly_report"):   # the roster has versions, not years; monthly: given
             continue
         tab, column = table(conn.dialect.name, "staging", form), FORMS[form].period_column
-        values = conn.execute(select(tab.c[column]).where(tab.c[column].is_not(None)).distinct()).scalars()
-        years |= {int(str(v)[:4]) for v in values}
-    return sorted(years)
+        distinct.append(select(cast(tab.c[column], String).label("v")).where(tab.c[column].is_not(None)).distinct())
+    values = conn.execute(union(*distinct)).scalars() if distinct else []
+    return sorted(set(monthly_years) | {int(str(v)[:4]) for v in values})
