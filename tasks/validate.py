@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from tasks import coerce, gx_kwargs
+from tasks import coerce, gx_hotspots
 from tasks.forms import (CCCD, CHOICE, DATE, DATETIME, FORMS, INTEGER, MONTH, MST, NUMBER, TEXT, ZERO,
                          ZONE, Form)
 from tasks.messages import message
@@ -99,7 +99,7 @@ def _gx_batch_definition():
     # GX fingerprints every batch below this size by hashing all of its cells, twice per validate
     # (0.03 s for a month of 20,000 reports); the fingerprint is only result metadata, never read here.
     pandas_execution_engine.HASH_THRESHOLD = 0
-    gx_kwargs.apply()             # half of GX's time was re-reading each expectation's kwargs, key by key
+    gx_hotspots.apply()           # GX re-read each expectation's kwargs key by key, and converted every metric id
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     source = context.data_sources.add_pandas("thidua")
