@@ -16,6 +16,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from prefect import Task, task
@@ -124,7 +125,7 @@ def ingest_form(conn: Connection, form: str, read: list, file_ids: dict[str, int
     ingested, frames, stored, warnings, rejected, reasons = Ingested(), [], [], [], [], []
     for landing_file, result in read:
         file_id = file_ids[landing_file.sha256]
-        rows_read = 0 if isinstance(result, FileRejected) else len(result.rows)
+        rows_read = 0 if isinstance(result, FileRejected) else result.text.num_rows
         record = load.file_record(landing_file, file_id, run_id, _now(), rows_read)
         if isinstance(result, FileRejected):
             rejected.append(record)
@@ -132,16 +133,16 @@ def ingest_form(conn: Connection, form: str, read: list, file_ids: dict[str, int
             summary.files_rejected.append((landing_file.rel_path, result.code))
             summary.rows_rejected[result.code] += 1
             continue
-        rows = result.rows.assign(_file_id=file_id)
-        stored.append(load.raw_table(conn, form, rows, file_id, result.text))
+        stored.append(load.raw_table(conn, form, result.text, file_id))
         ingested.raw.append((landing_file, stored[-1]))
         warnings += [dict(w, file_id=file_id) for w in result.warnings]
         ingested.files.append(record)
-        frames.append(rows)
+        ids = pa.array(np.full(result.text.num_rows, file_id, dtype=np.int64))
+        frames.append(result.text.append_column("_file_id", ids))
     load.store_raw(conn, form, stored)          # one COPY for the batch
     load.store_file_warnings(conn, form, warnings)
     load.reject_files(conn, form, rejected, reasons)
-    ingested.rows = pd.concat(frames, ignore_index=True) if frames else None
+    ingested.rows = pa.concat_tables(frames).to_pandas() if frames else None     # the batch: one conversion
     return ingested
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, bindparam, delete, func, select, update
 from tasks.archive import read_batch
 from tasks.discover import LandingFile
 from tasks.forms import FORMS
-from warehouse.dialect import arrow_table, bulk_insert, insert_arrow, read_frame, reserve_ids
+from warehouse.dialect import bulk_insert, insert_arrow, read_frame, reserve_ids
 from warehouse.schema import table
 
 
@@ -72,15 +72,11 @@ def reject_files(conn: Connection, form: str, records: list[dict], reasons: list
         file_id=files["file_id"], form=form, row_number=None, column=None, value=None, retry=False))
 
 
-def raw_table(conn: Connection, form: str, rows: pd.DataFrame, file_id: int, text: pa.Table | None = None) -> pa.Table:
-    """A file's rows (with their _file_id) as the raw layer keeps them (text, with provenance), in
-    Arrow; from the reader's own Arrow copy when it has one."""
-    raw = _t(conn, "raw", form)
-    if text is None:
-        return arrow_table(rows.rename(columns=TO_DB), raw)
+def raw_table(conn: Connection, form: str, text: pa.Table, file_id: int) -> pa.Table:
+    """A file's rows as the raw layer keeps them (text, with provenance), in Arrow."""
     text = text.rename_columns([TO_DB.get(c, c) for c in text.column_names])
     text = text.append_column("file_id", pa.array(np.full(text.num_rows, file_id, dtype=np.int64)))
-    return text.select([c.name for c in raw.columns])
+    return text.select([c.name for c in _t(conn, "raw", form).columns])
 
 
 def store_raw(conn: Connection, form: str, tables: list[pa.Table]) -> None:
