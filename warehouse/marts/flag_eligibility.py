@@ -33,9 +33,9 @@ def build(facts) -> pd.DataFrame:
     verdicts = {"c_reporting": judge.reporting(taxes), "c_budget": judge.budget(taxes),
                 "c_social_insurance": judge.social_insurance(taxes), "c_compliance": judge.compliance(taxes),
                 "c_growth": (growth_passed, growth_reasons), "c_initiative": judge.initiative(taxes)}
-    frame = pd.DataFrame({
-        "year": facts.year, "tax_code": taxes, "enterprise_name": ent["name"].to_numpy(),
-        "zone_code": ent["zone_code"].to_numpy(), "cluster": ent["cluster"].to_numpy(),
+    frame = pd.DataFrame({                # text columns stay Arrow (.array), not Python objects and back
+        "year": facts.year, "tax_code": ent["tax_code"].array, "enterprise_name": ent["name"].array,
+        "zone_code": ent["zone_code"].array, "cluster": ent["cluster"].array,
         **{k: passed for k, (passed, _) in verdicts.items()},
         "eligible": np.logical_and.reduce([passed for passed, _ in verdicts.values()]),
         "growth_pct": growth, "production": judge.production(taxes).array,
