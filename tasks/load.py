@@ -139,7 +139,9 @@ def replace_staging(conn: Connection, form: str, file_ids: list[int], accepted: 
     """Stage the files' accepted rows and rejections in place of their earlier ones. New files
     (`new_files`: their ops.files rows, not yet written) have nothing to replace: everything of
     theirs goes in by bulk writes, which on PostgreSQL queue behind the raw rows' COPY."""
-    staged, rej = _t(conn, "staging", form), _t(conn, "staging", "rejections")
+    staged, rej, rows = _t(conn, "staging", form), _t(conn, "staging", "rejections"), accepted.rename(columns=TO_DB)
+    if new_files is not None:      # nothing to replace: the biggest COPY goes first, and PostgreSQL
+        bulk_insert(conn, staged, rows)       # copies the rows in while their counts are worked out
     counts = _file_counts(form, file_ids, accepted, rejections)
     if new_files is None:
         conn.execute(delete(staged).where(staged.c.file_id.in_(file_ids)))
@@ -151,7 +153,8 @@ def replace_staging(conn: Connection, form: str, file_ids: list[int], accepted: 
     if form == "monthly_report":
         _file_months(conn, file_ids, accepted, replace=new_files is None)
     bulk_insert(conn, rej, rejections.rename(columns=TO_DB).assign(form=form))
-    bulk_insert(conn, staged, accepted.rename(columns=TO_DB))     # last: PostgreSQL copies it in while we go on
+    if new_files is None:
+        bulk_insert(conn, staged, rows)       # after the DELETE of the files' earlier rows
 
 
 def _file_counts(form: str, file_ids: list[int], accepted: pd.DataFrame, rejections: pd.DataFrame) -> pd.DataFrame:
