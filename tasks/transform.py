@@ -381,22 +381,25 @@ def year_facts(conn: Connection, year: int, roster: Versions, zones: pd.DataFram
     def reusable(y: int, columns: list[str] | None = None) -> tuple[pd.DataFrame | None, str | None]:
         return snapshots.reusable(y, columns) if snapshots is not None else (None, None)
 
-    if last_year_monthly is None:
-        last_year_monthly = prior_year(conn, year - 1, *reusable(year - 1, PRIOR_YEAR_COLUMNS))
-    this_year = monthly_of_year(conn, year, roster, *(reports or reusable(year)))
+    # The other forms first: on PostgreSQL the stored months the reports reuse are still being
+    # read and decoded on a second connection (snapshot.read_ahead) while these are read.
     compliance = _dated(load_current(conn, "compliance", _in_year("event_date", year)), "event_date")
     compliance = as_of(compliance, "tax_code", "event_date", roster, ["zone_code"])
     nominations = load_current(conn, "nominations", lambda c: c.year.in_([year, year - 1]))
-    return YearFacts(
-        year=year, plan=load_plan(year), roster=roster, zones=zones,
-        reports=this_year, prior=last_year_monthly,
+    others = dict(
         operating=_operating(roster, year),
         investment=_dated(load_current(conn, "investment", _in_year("decision_date", year)), "decision_date"),
         land=load_current(conn, "land_clearance", lambda c: and_(c.period >= f"{year}-01", c.period <= f"{year}-12"))
         .assign(month=lambda f: f["period"].str[5:7].astype(int) if len(f) else []),
         admin=_dated(load_current(conn, "admin_procedures", _in_year("due_on", year)), "due_on"),
-        compliance=compliance,
         zone_events=_dated(load_current(conn, "zone_events", _in_year("decision_date", year)), "decision_date"),
+    )
+    if last_year_monthly is None:
+        last_year_monthly = prior_year(conn, year - 1, *reusable(year - 1, PRIOR_YEAR_COLUMNS))
+    this_year = monthly_of_year(conn, year, roster, *(reports or reusable(year)))
+    return YearFacts(
+        year=year, plan=load_plan(year), roster=roster, zones=zones,
+        reports=this_year, prior=last_year_monthly, compliance=compliance, **others,
         nominations=nominations[nominations["year"] == year].reset_index(drop=True),
     )
 
