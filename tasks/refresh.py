@@ -140,7 +140,8 @@ def _delete_year(conn: Connection, name: str, facts: YearFacts) -> None:
 
 # A year is written in an order that keeps Python busy while PostgreSQL works. Each DELETE and
 # COPY runs in the background, queued on the connection, and the next statement waits for all of
-# them, so: the year's DELETEs go first (they scan the marts while the first mart is built); the
+# them, so: the year's DELETEs go first, once its facts are read (they scan the marts while the
+# month snapshots are encoded and the first mart is built); the
 # marts with big COPYs (tens of thousands of rows) are written as they are built, each behind a
 # build long enough to cover the COPY before it; the small marts and the derived warnings are
 # built while the last big COPY runs, and written after it.
@@ -149,14 +150,24 @@ WRITTEN_AS_BUILT = ("merit_collective_eligibility", "merit_individual_eligibilit
 WRITTEN_LAST = ("phase_progress", "zone_phase_rollup", "award_quota")
 
 
-def refresh_year(conn: Connection, facts: YearFacts, warnings_from: str | None = None) -> dict[str, int]:
-    """The year's marts (of a per-phase mart, the phases rebuilt) and, with `warnings_from`
-    (YYYY-MM), its derived warnings from that month on, recomputed from its facts."""
-    names = [n for n in (*WRITTEN_AS_BUILT, *WRITTEN_LAST) if facts.changed_phases or "phase" not in MARTS[n].column_names]
-    for name in names:
+def _rebuilt(facts: YearFacts) -> list[str]:
+    """The year's marts to rebuild: all but the per-phase ones when no phase of it changed."""
+    return [n for n in (*WRITTEN_AS_BUILT, *WRITTEN_LAST) if facts.changed_phases or "phase" not in MARTS[n].column_names]
+
+
+def delete_rebuilt(conn: Connection, facts: YearFacts, warnings_from: str | None = None) -> None:
+    """Queue the DELETEs of what `write_year` rewrites: the year's rows of its marts (of a per-phase
+    mart, the phases rebuilt) and, with `warnings_from`, its derived warnings from that month on."""
+    for name in _rebuilt(facts):
         _delete_year(conn, name, facts)
     if warnings_from:
         _delete_warnings(conn, facts, warnings_from)
+
+
+def write_year(conn: Connection, facts: YearFacts, warnings_from: str | None = None) -> dict[str, int]:
+    """The year's marts and, with `warnings_from` (YYYY-MM), its derived warnings from that month
+    on, recomputed from its facts (after `delete_rebuilt`)."""
+    names = _rebuilt(facts)
     built = {}
     for name in names:
         if name == "award_quota":
@@ -227,13 +238,14 @@ def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_sin
     for year, next_year in zip(years, [*years[1:], None]):
         facts = year_facts(conn, year, by_tax, zones, kept[1] if kept and kept[0] == year - 1 else None, snapshots,
                            reports)
-        snapshots.save(year, facts.reports)
         if monthly_only and warnings_since and warnings_since != ALL_MONTHS:
             facts.phases = changed_phases(facts, warnings_since)
+        warnings_from = max(warnings_since, f"{year}-01") if warnings_since and warnings_since <= f"{year}-12" else None
         # the next year's reports are read from staging while this year's marts are built
         reports = reports_ahead(conn, next_year, snapshots) if next_year else None
-        refresh_year(conn, facts, max(warnings_since, f"{year}-01") if warnings_since and warnings_since <= f"{year}-12"
-                     else None)
+        delete_rebuilt(conn, facts, warnings_from)      # queued: PostgreSQL deletes while Python goes on
+        snapshots.save(year, facts.reports)             # queued behind them
+        write_year(conn, facts, warnings_from)
         kept = (year, facts.reports[PRIOR_YEAR_COLUMNS])
     refresh_whole(conn, roster, zones, roster_moved=not monthly_only, files=touched_files(conn, run_id, warnings_since))
     return years

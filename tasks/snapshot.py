@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 from sqlalchemy import Connection, delete, func, insert, literal_column, select
 
-from warehouse.dialect import fetch_rows
+from warehouse.dialect import execute_later, fetch_rows
 from warehouse.schema import table
 
 FACTS_VERSION = 1       # raise it whenever transform.monthly_of_year's or roster_versions' output changes
@@ -188,13 +188,12 @@ class Snapshots:
     def save(self, year: int, frame: pd.DataFrame) -> None:
         """The months of the year's facts just built from staging, for the next run."""
         start, t = self.starts.get(year, f"{year}-01"), self.table
-        self.conn.execute(delete(t).where(t.c.period >= start, t.c.period <= f"{year}-12"))
+        execute_later(self.conn, delete(t).where(t.c.period >= start, t.c.period <= f"{year}-12"))
         built = frame[frame["period"] >= start] if not frame.empty else frame
-        rows = [{"period": period, "version": FACTS_VERSION, "roster": self.roster,
-                 **dict(zip(("rows", "file_ids", "row_numbers"), self.prints[period])), "data": data}
-                for period, data in month_blobs(built).items()]
-        if rows:
-            self.conn.execute(insert(t), rows)
+        for period, data in month_blobs(built).items():      # queued like a COPY (PostgreSQL)
+            execute_later(self.conn, insert(t).values(
+                period=period, version=FACTS_VERSION, roster=self.roster, data=data,
+                **dict(zip(("rows", "file_ids", "row_numbers"), self.prints[period]))))
 
 
 def drop_other_years(conn: Connection, years: list[int]) -> None:
