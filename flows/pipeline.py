@@ -16,7 +16,6 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 from prefect import Task, task
@@ -122,7 +121,7 @@ def ingest_form(conn: Connection, form: str, read: list, file_ids: dict[str, int
     """Keep each new file's raw rows under the id reserved for it. A file rejected whole is
     registered here; the others once their rows are validated. Nothing here waits for the
     database: every write is a bulk one, queued behind the COPY in flight."""
-    ingested, frames, stored, warnings, rejected, reasons = Ingested(), [], [], [], [], []
+    ingested, stored, warnings, rejected, reasons = Ingested(), [], [], [], []
     for landing_file, result in read:
         file_id = file_ids[landing_file.sha256]
         rows_read = 0 if isinstance(result, FileRejected) else result.text.num_rows
@@ -137,12 +136,9 @@ def ingest_form(conn: Connection, form: str, read: list, file_ids: dict[str, int
         ingested.raw.append((landing_file, stored[-1]))
         warnings += [dict(w, file_id=file_id) for w in result.warnings]
         ingested.files.append(record)
-        ids = pa.array(np.full(result.text.num_rows, file_id, dtype=np.int64))
-        frames.append(result.text.append_column("_file_id", ids))
-    load.store_raw(conn, form, stored)          # one COPY for the batch
+    ingested.rows = load.store_raw(conn, form, stored)      # one COPY, and one conversion, for the batch
     load.store_file_warnings(conn, form, warnings)
     load.reject_files(conn, form, rejected, reasons)
-    ingested.rows = pa.concat_tables(frames).to_pandas() if frames else None     # the batch: one conversion
     return ingested
 
 

@@ -82,8 +82,6 @@ def _success_kwarg(self, kwargs: dict, key: str):
 
 def _to_id(self, id_keys=None, id_ignore_keys=None):
     """GX's IDDict.to_id, with JSON-ready kwargs hashed as they are."""
-    from great_expectations.util import convert_to_json_serializable
-
     keys = set(self.keys() if id_keys is None else id_keys) - set(
         self._id_ignore_keys if id_ignore_keys is None else id_ignore_keys)
     if not keys:
@@ -93,6 +91,8 @@ def _to_id(self, id_keys=None, id_ignore_keys=None):
         return f"{key}={self[key]!s}"
     data = {k: self[k] for k in keys}
     if not _json_ready(data):
+        from great_expectations.util import convert_to_json_serializable     # not on the common path
+
         data = convert_to_json_serializable(data=data)
     return hashlib.md5(json.dumps(data, sort_keys=True).encode("utf-8"), usedforsecurity=False).hexdigest()
 

@@ -79,9 +79,13 @@ def raw_table(conn: Connection, form: str, text: pa.Table, file_id: int) -> pa.T
     return text.select([c.name for c in _t(conn, "raw", form).columns])
 
 
-def store_raw(conn: Connection, form: str, tables: list[pa.Table]) -> None:
-    if tables:
-        insert_arrow(conn, _t(conn, "raw", form), pa.concat_tables(tables))
+def store_raw(conn: Connection, form: str, tables: list[pa.Table]) -> pd.DataFrame | None:
+    """A batch's raw tables in one COPY; returns the batch as validation reads it (as read_raw does)."""
+    if not tables:
+        return None
+    batch = pa.concat_tables(tables)
+    insert_arrow(conn, _t(conn, "raw", form), batch)
+    return batch.rename_columns([FROM_DB.get(c, c) for c in batch.column_names]).to_pandas()
 
 
 def store_file_warnings(conn: Connection, form: str, warnings: list[dict]) -> None:
