@@ -86,25 +86,33 @@ def number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def _marks(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per cell: its commas, its dots, and whether its last mark is a comma; from the positions of
-    every mark in the array's data, and where each cell's bytes start and end among them."""
+    """Per cell: its commas, its dots, and whether its last mark is a comma; from a running count
+    of the marks over the array's bytes, read where each cell starts and ends."""
     bounds = np.frombuffer(text.buffers()[1], dtype=np.int32)[text.offset:text.offset + len(text) + 1]
     data = np.frombuffer(text.buffers()[2] or b"", dtype=np.uint8)
-    at = np.flatnonzero((data == ord(",")) | (data == ord(".")))
-    comma = data[at] == ord(",")
-    first, end = np.searchsorted(at, bounds[:-1]), np.searchsorted(at, bounds[1:])
-    commas_before = np.concatenate(([0], np.cumsum(comma)))
+    is_mark = (data == ord(",")) | (data == ord("."))
+    marks_before = np.zeros(len(data) + 1, dtype=np.int32)
+    np.cumsum(is_mark, out=marks_before[1:])
+    first, end = marks_before[bounds[:-1]], marks_before[bounds[1:]]
+    comma = data[np.flatnonzero(is_mark)] == ord(",")          # each mark, in order: a comma?
+    commas_before = np.zeros(len(comma) + 1, dtype=np.int32)
+    np.cumsum(comma, out=commas_before[1:])
     commas = commas_before[end] - commas_before[first]
     return commas, end - first - commas, (end > first) & np.append(comma, False)[end - 1]
 
 
 def _parse_plain(text: pa.Array, rows: np.ndarray, rewrite, parsed: np.ndarray) -> None:
-    """The cells at `rows`, rewritten as plain numbers, into `parsed` where they are well formed."""
+    """The cells at `rows`, rewritten as plain numbers, into `parsed` where they are well formed.
+    Arrow's parser reads nothing the plain-number pattern refuses but 'inf' and 'nan', which are
+    unreadable anyway; so the pattern runs only when Arrow refuses a cell."""
     if not len(rows):
         return
     plain = rewrite(text.take(rows))
-    ok = pc.match_substring_regex(plain, _PLAIN_NUMBER).fill_null(False)
-    parsed[rows[ok.to_numpy(zero_copy_only=False)]] = _to_float(plain.filter(ok))
+    try:
+        parsed[rows] = pc.cast(plain, pa.float64()).to_numpy(zero_copy_only=False)
+    except pa.ArrowInvalid:
+        ok = pc.match_substring_regex(plain, _PLAIN_NUMBER).fill_null(False)
+        parsed[rows[ok.to_numpy(zero_copy_only=False)]] = _to_float(plain.filter(ok))
 
 
 _SPACE_BYTES = b"\t\n\x0c\r \xa0"      # RE2's \s, and NBSP
@@ -232,6 +240,66 @@ def _dmy_parts(text: pa.Array, rows: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(numbers, index=rows[matched])
 
 
+def _cell_bytes(text: pa.Array, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The string array's bytes, with room to read a little past the last cell, and where each
+    cell at `rows` starts in them and how long it is (-1 for a missing cell)."""
+    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[text.offset:text.offset + len(text) + 1]
+    data = np.concatenate([np.frombuffer(text.buffers()[2] or b"", dtype=np.uint8), np.zeros(32, np.uint8)])
+    start = offsets[rows].astype(np.int64)
+    length = offsets[rows + 1] - start
+    if text.null_count:
+        length[~text.is_valid().to_numpy(zero_copy_only=False)[rows]] = -1
+    return data, start, length
+
+
+def _digits(byte, first, width, most: int) -> tuple[np.ndarray, np.ndarray]:
+    """The number written in each cell's `width` bytes (an int, or per cell up to `most`) from
+    offset `first`, and whether they are all ASCII digits."""
+    value, ok = np.zeros(len(byte(0)), dtype=np.int32), np.ones(len(byte(0)), dtype=bool)
+    for k in range(most):
+        digit = byte(first + k) - np.uint8(48)           # a byte below '0' wraps round above 9
+        if isinstance(width, int):
+            value, ok = value * 10 + digit, ok & (digit < 10)
+        else:
+            inside = k < width
+            value, ok = np.where(inside, value * 10 + digit, value), ok & ((digit < 10) | ~inside)
+    return value, ok
+
+
+def _dmy_fixed(text: pa.Array, rows: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """The cells at `rows` spelled as _DMY_TIME with one separator before the time: d/m/yyyy,
+    then ' h:mm' or ' h:mm:ss' (day, month and hour of one or two digits). Read from their bytes
+    at the offsets each cell's slashes and length fix, without the regex kernel (a third of
+    reading a month's reports went to it). Returns their parts as _dmy_parts does, and the rows
+    spelled otherwise, for it."""
+    data, start, length = _cell_bytes(text, rows)
+    def byte(offset):
+        return data[start + offset]
+    slash1 = np.where(byte(1) == 47, 1, 2)
+    slash2 = slash1 + np.where(byte(slash1 + 2) == 47, 2, 3)
+    day, day_ok = _digits(byte, 0, slash1, 2)
+    mon, mon_ok = _digits(byte, slash1 + 1, slash2 - slash1 - 1, 2)
+    year, year_ok = _digits(byte, slash2 + 1, 4, 4)
+    clock = slash2 + 6                                         # the time, after the year and one separator
+    rest = length - clock                                      # h:mm, hh:mm, h:mm:ss or hh:mm:ss
+    width = np.where((rest == 4) | (rest == 7), 1, 2)
+    seconds = rest >= 7
+    hour, hour_ok = _digits(byte, clock, width, 2)
+    minute, minute_ok = _digits(byte, clock + width + 1, 2, 2)
+    second, second_ok = _digits(byte, clock + width + 4, np.where(seconds, 2, 0), 2)
+    separator = byte(slash2 + 5)
+    timed = (np.isin(rest, (4, 5, 7, 8)) & ((separator == 32) | (separator == 84)) & (byte(clock + width) == 58)
+             & (~seconds | (byte(clock + width + 3) == 58)) & hour_ok & minute_ok & second_ok)
+    ok = ((byte(slash1) == 47) & (byte(slash2) == 47) & day_ok & mon_ok & year_ok
+          & ((length == slash2 + 5) | timed))
+    keep = ok & timed
+    parts = pd.DataFrame({"y": year[ok], "mo": mon[ok], "d": day[ok], "h": np.where(keep, hour, 0)[ok],
+                          "mi": np.where(keep, minute, 0)[ok], "s": np.where(keep & seconds, second, 0)[ok]},
+                         index=rows[ok])
+    return parts, rows[~ok]
+
+
 def _matching(text: pa.Array, rows: np.ndarray, pattern: str) -> np.ndarray:
     """A mask over all of `text`: the cells at positions `rows` that match `pattern` (a regex run
     only on the rows that can match, not on every cell)."""
@@ -240,28 +308,64 @@ def _matching(text: pa.Array, rows: np.ndarray, pattern: str) -> np.ndarray:
     return mask
 
 
+def _iso_fixed(text: pa.Array, rows: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """The cells at `rows` spelled yyyy-mm-ddThh:mm:ss+hh:mm (or -hh:mm, or Z for UTC; a space
+    for the T), read from their bytes like _dmy_fixed; with `offset` in minutes east of UTC.
+    Times of day out of range and offsets over 14 hours are left, with every other spelling,
+    for the general path."""
+    data, start, length = _cell_bytes(text, rows)
+    def byte(offset):
+        return data[start + offset]
+    fields = {name: _digits(byte, at, width, width)
+              for name, at, width in (("y", 0, 4), ("mo", 5, 2), ("d", 8, 2), ("h", 11, 2), ("mi", 14, 2),
+                                      ("s", 17, 2), ("oh", 20, 2), ("om", 23, 2))}
+    sign = byte(19)
+    zulu = (length == 20) & (sign == 90)
+    signed = (length == 25) & ((sign == 43) | (sign == 45)) & (byte(22) == 58) & fields["oh"][1] & fields["om"][1]
+    ok = ((byte(4) == 45) & (byte(7) == 45) & ((byte(10) == 84) | (byte(10) == 32)) & (byte(13) == 58)
+          & (byte(16) == 58) & (zulu | signed))
+    for name in ("y", "mo", "d", "h", "mi", "s"):
+        ok &= fields[name][1]
+    value = {name: found for name, (found, _) in fields.items()}
+    ok &= (value["h"] < 24) & (value["mi"] < 60) & (value["s"] < 60) & (zulu | ((value["oh"] <= 14) & (value["om"] < 60)))
+    offset = np.where(zulu, 0, np.where(sign == 45, -1, 1) * (value["oh"] * 60 + value["om"]))
+    parts = pd.DataFrame({name: value[name][ok] for name in ("y", "mo", "d", "h", "mi", "s")}, index=rows[ok])
+    return parts.assign(offset=offset[ok]), rows[~ok]
+
+
+def _assemble(parts: pd.DataFrame) -> pd.Series:
+    """Date-times from y, mo, d, h, mi, s; NaT where there is no such day."""
+    return pd.to_datetime(pd.DataFrame({"year": parts["y"], "month": parts["mo"], "day": parts["d"],
+                                        "hour": parts["h"], "minute": parts["mi"], "second": parts["s"]}),
+                          errors="coerce")
+
+
 def datetime_(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Date-times as naive UTC: the common spellings column-wise, anything else one by one. Each
     pattern runs only on the cells that can match it: an ISO spelling, and only it, has '-' fifth."""
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
     text = pc.utf8_trim_whitespace(pa.array(values, type=pa.string(), from_pandas=True))
     iso = pc.equal(pc.utf8_slice_codeunits(text, 4, 5), "-").fill_null(False).to_numpy(zero_copy_only=False)
-    p = _dmy_parts(text, np.flatnonzero(~iso))
+    p, others = _dmy_fixed(text, np.flatnonzero(~iso))
+    if len(others):
+        p = pd.concat([p, _dmy_parts(text, others)])
+    p = p[(p["h"] < 24) & (p["mi"] < 60) & (p["s"] < 60)]       # '10:75' is no time: left to be rejected below
     if len(p):
-        local = pd.to_datetime(pd.DataFrame({"year": p["y"], "month": p["mo"], "day": p["d"], "hour": p["h"],
-                                             "minute": p["mi"], "second": p["s"]}), errors="coerce")
-        out.iloc[p.index] = _local_to_utc(local).to_numpy()
-    offset = _matching(text, np.flatnonzero(iso), _ISO_OFFSET)
-    local_iso = _matching(text, np.flatnonzero(iso & ~offset), _ISO_LOCAL)
+        out.iloc[p.index] = _local_to_utc(_assemble(p)).to_numpy()
+    stamped, iso_rows = _iso_fixed(text, np.flatnonzero(iso))
+    if len(stamped):
+        out.iloc[stamped.index] = (_assemble(stamped) - pd.to_timedelta(stamped["offset"], unit="min")).to_numpy()
+    offset = _matching(text, iso_rows, _ISO_OFFSET)
+    local_iso = _matching(text, iso_rows[~offset[iso_rows]], _ISO_LOCAL)
     text = pd.Series(text.to_pandas().array, index=values.index)       # the cells, not aligned on the index
     if offset.any():
         stamps = pd.to_datetime(text[offset], format="ISO8601", utc=True, errors="coerce")
         out[stamps.index] = stamps.dt.tz_localize(None)
     if local_iso.any():
         out[text[local_iso].index] = _local_to_utc(pd.to_datetime(text[local_iso], format="ISO8601", errors="coerce"))
-    dmy = np.zeros(len(values), dtype=bool)
-    dmy[p.index] = True
-    rest = text[~dmy & ~offset & ~local_iso & values.notna().to_numpy()]
+    read = np.zeros(len(values), dtype=bool)
+    read[p.index] = read[stamped.index] = True
+    rest = text[~read & ~offset & ~local_iso & values.notna().to_numpy()]
     if not rest.empty:
         slow, _ = _by_value(rest, _to_datetime)
         out[rest.index] = pd.to_datetime(slow)
