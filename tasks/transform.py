@@ -203,13 +203,17 @@ class Versions:
     codes: np.ndarray         # each version's key as a position in `known`: non-decreasing
     known: pd.Index
     starts: np.ndarray        # valid_from as int64 nanoseconds
+    first_of: np.ndarray      # per key in `known`: the position of its first version, and of its last
+    last_of: np.ndarray
 
     @classmethod
     def of(cls, versions: pd.DataFrame, key: str) -> "Versions":
         ordered = versions.sort_values([key, "valid_from"], kind="stable").reset_index(drop=True)
         codes, known = pd.factorize(ordered[key])
         starts = pd.to_datetime(ordered["valid_from"]).to_numpy("datetime64[ns]").view(np.int64)
-        return cls(key, ordered, codes, known, starts)
+        keys = np.arange(len(known))
+        return cls(key, ordered, codes, known, starts, np.searchsorted(codes, keys, side="left"),
+                   np.searchsorted(codes, keys, side="right") - 1)
 
 
 def as_of(frame: pd.DataFrame, key: str, when: str, versions: pd.DataFrame | Versions, fields: list[str],
@@ -231,17 +235,23 @@ def as_of(frame: pd.DataFrame, key: str, when: str, versions: pd.DataFrame | Ver
 
 def _version_at(keys: pd.Series, when: pd.Series, versions: Versions) -> tuple[np.ndarray, np.ndarray]:
     """Per row: the position in `versions.ordered` of the key's last version from on or before
-    `when`, and of its first version; -1 where there is none. One binary search over (key code,
-    time rank) pairs instead of sorting the rows into a merge."""
-    codes, starts = positions(versions.known, keys), versions.starts
+    `when`, and of its first version; -1 where there is none. Each row starts at its key's last
+    version and steps back while that one starts after `when`: nearly every key has one version,
+    so the first look settles nearly every row, and the steps back run on the few left."""
+    codes = positions(versions.known, keys)
+    if not len(versions.known):
+        return codes, codes.copy()
+    known, key = codes >= 0, np.maximum(codes, 0)
+    first, at = np.where(known, versions.first_of[key], -1), np.where(known, versions.last_of[key], -1)
     times = when.to_numpy("datetime64[ns]").view(np.int64)    # NaT is the smallest: before every version
-    _, ranks = np.unique(np.concatenate([starts, times]), return_inverse=True)
-    width = ranks.max() + 1
-    pairs = versions.codes * width + ranks[:len(starts)]
-    at = np.searchsorted(pairs, codes * width + ranks[len(starts):], side="right") - 1
-    found = np.where((codes >= 0) & (at >= 0) & (versions.codes[np.maximum(at, 0)] == codes), at, -1)
-    first = np.where(codes >= 0, np.searchsorted(versions.codes, codes, side="left"), -1)
-    return found, first
+    rows = np.flatnonzero(known & (versions.starts[np.maximum(at, 0)] > times))
+    while len(rows):
+        at[rows] -= 1
+        none = at[rows] < first[rows]
+        at[rows[none]] = -1
+        rows = rows[~none]
+        rows = rows[versions.starts[at[rows]] > times[rows]]
+    return at, first
 
 
 # --- one year's facts ------------------------------------------------------------------------
