@@ -162,17 +162,25 @@ def replace_staging(conn: Connection, form: str, file_ids: list[int], accepted: 
 
 
 def _file_counts(form: str, file_ids: list[int], accepted: pd.DataFrame, rejections: pd.DataFrame) -> pd.DataFrame:
-    """Per file: rows accepted and rejected, and the span of months it covers (for backfills)."""
-    ids = accepted["_file_id"]
-    months = pd.DataFrame({"file_id": ids, "_m": _month_text(accepted[FORMS[form].period_column])}).dropna()
-    span = months.groupby("file_id")["_m"].agg(min_month="min", max_month="max")
-    counts = pd.DataFrame({"rows_accepted": ids.value_counts(),
-                           "rows_rejected": rejections.groupby("_file_id")["_row_number"].nunique()})
-    frame = pd.DataFrame(index=pd.Index(file_ids, name="file_id")).join(counts).join(span)
-    frame[["rows_accepted", "rows_rejected"]] = frame[["rows_accepted", "rows_rejected"]].fillna(0).astype("int64")
-    spans = frame[["min_month", "max_month"]].astype(object)
-    frame[["min_month", "max_month"]] = spans.where(spans.notna(), None)      # no month: NULL, not NaN
-    return frame.reset_index()
+    """Per file: rows accepted and rejected, and the span of months it covers (for backfills). The
+    periods are written YYYY-MM and ranked once per distinct value (a batch has a few dozen); a
+    file's span is then the least and greatest rank of its rows."""
+    files = pd.Index(file_ids, name="file_id")
+    at = files.get_indexer(accepted["_file_id"])             # each accepted row's file, as a position
+    codes, distinct = pd.factorize(accepted[FORMS[form].period_column])
+    months = np.array(sorted({_month_text(v) for v in distinct}) or [""], dtype=object)
+    rank = np.append(np.searchsorted(months, [_month_text(v) for v in distinct]), -1)[codes]   # no period: -1
+    dated = rank >= 0
+    low, high = np.full(len(files), len(months)), np.full(len(files), -1)
+    np.minimum.at(low, at[dated], rank[dated])
+    np.maximum.at(high, at[dated], rank[dated])
+    rejected = rejections.groupby("_file_id")["_row_number"].nunique().reindex(files, fill_value=0)
+    spanned = high >= 0
+    def span(end: np.ndarray) -> pd.Series:           # no month: NULL, as text (object), not NaN
+        return pd.Series(np.where(spanned, months[np.clip(end, 0, len(months) - 1)], None), dtype=object)
+    return pd.DataFrame({"file_id": files, "rows_accepted": np.bincount(at, minlength=len(files)),
+                         "rows_rejected": rejected.to_numpy(dtype="int64"), "min_month": span(low),
+                         "max_month": span(high)})
 
 
 def _update_counts(conn: Connection, counts: pd.DataFrame, run_id: int) -> None:
@@ -193,12 +201,9 @@ def _file_months(conn: Connection, file_ids: list[int], accepted: pd.DataFrame, 
     bulk_insert(conn, target, counted.set_axis(["file_id", "period", "rows", "row_numbers"], axis=1))
 
 
-def _month_text(values: pd.Series) -> pd.Series:
+def _month_text(value) -> str:
     """YYYY-MM of a period, date or year (a year counts as its December)."""
-    codes, distinct = pd.factorize(values)          # a few dozen distinct periods in a batch
-    texts = np.array([f"{v}-12" if isinstance(v, (int, np.integer)) else str(v)[:7] for v in distinct] + [None],
-                     dtype=object)
-    return pd.Series(texts[codes], index=values.index)
+    return f"{value}-12" if isinstance(value, (int, np.integer)) else str(value)[:7]
 
 
 def count_rows(conn: Connection, layer: str, name: str) -> int:
