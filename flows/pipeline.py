@@ -356,6 +356,7 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
         for form in FORM_ORDER:
             fresh_all: list[int] = []
             batches = _batches([f for f in new if f.form == form], lambda f: f.size, settings.batch_bytes)
+            deferred = load.defer_indexes(conn, form) if len(batches) > 1 else []     # many files, empty tables
             for batch in batches:
                 read = step(f"read:{form}", read_files, batch)
                 current_context()     # read before ingest: a query after it would wait for the raw rows' COPY
@@ -365,6 +366,7 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
                 if archive is not None and fresh.raw:      # while PostgreSQL copies the staged rows in
                     step(f"archive:{form}", archive_files, archive, form, fresh.raw)
                 fresh_all += fresh.file_ids
+            load.rebuild_indexes(conn, deferred)
             again = set(reprocess(conn, form)) if reprocess else set()
             if changed & set(REFERENCE_FORMS):          # the roster or the zones moved: retry waiting rows
                 again |= set(load.files_to_retry(conn, form))

@@ -259,3 +259,31 @@ def test_a_year_with_only_other_forms_gets_its_marts(prefect_harness, tmp_path):
     rows = query(url, "SELECT year, indicator, actual FROM mart_phase_progress WHERE phase = 'Y' AND actual > 0")
     assert sorted((r["year"], r["indicator"], float(r["actual"])) for r in rows if r["year"] < 2023) == [
         (2021, "clean_land", 2.5), (2022, "investment", 5.0)]
+
+
+def _index_order(url: str) -> list[str]:
+    """The raw and staging indexes of PostgreSQL, in the order they were built (their oids)."""
+    rows = query(url, "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                      "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ('raw', 'staging') ORDER BY c.oid")
+    return [r["relname"] for r in rows]
+
+
+def test_a_first_load_in_many_batches_builds_its_indexes_once_at_the_end(prefect_harness, demo_landing, demo_pg, pg_url,
+                                                                          monkeypatch):
+    """Monthly reports loaded into empty tables in many batches (64 KiB each, not the demo's one):
+    their raw and staging indexes are dropped for the load and built after it, the same as a
+    migrated warehouse's, the raw rows' uniqueness again a constraint; the marts are those of the
+    demo warehouse loaded in one batch."""
+    monkeypatch.setenv("THIDUA_BATCH_BYTES", str(64 * 1024))
+    run_nightly(demo_landing, pg_url)
+    assert snapshot(pg_url) == snapshot(demo_pg)
+    definitions = "SELECT indexdef FROM pg_indexes WHERE schemaname IN ('raw', 'staging') ORDER BY 1"
+    assert query(pg_url, definitions) == query(demo_pg, definitions)
+    unique = "SELECT conname FROM pg_constraint WHERE contype = 'u' ORDER BY 1"
+    assert query(pg_url, unique) == query(demo_pg, unique)
+    rebuilt = ["monthly_report_file_id_row_number_key", "ix_staging_monthly_report_file_row",
+               "ix_staging_monthly_report_period"]
+    last_migrated = "ix_staging_warnings_file_id"     # the migrations build it last; runs never drop it
+    once, batched = _index_order(demo_pg), _index_order(pg_url)
+    assert all(once.index(name) < once.index(last_migrated) for name in rebuilt)      # one batch: kept
+    assert all(batched.index(name) > batched.index(last_migrated) for name in rebuilt)
