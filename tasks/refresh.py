@@ -29,42 +29,62 @@ def _month_index(period: pd.Series) -> pd.Series:
     return parts["year"] * 12 + parts["month"] - 1
 
 
-def trailing_median(wide: np.ndarray, first: int = 0) -> np.ndarray:
-    """Per row (enterprise) and column (month) from column `first` on: the median of the previous
+def trailing_median_at(wide: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Per cell (rows[i], cols[i]) of `wide` (enterprise x month): the median of the previous
     OUTLIER_WINDOW months that have a value, when at least OUTLIER_MIN_MONTHS do; else NaN."""
-    n, months = wide.shape
-    window = np.full((OUTLIER_WINDOW, n, months - first), np.nan)
-    for k in range(1, OUTLIER_WINDOW + 1):
-        start = max(first, k)                                   # columns with a month k back
-        if start < months:                                      # (none when the data spans fewer months)
-            window[k - 1, :, start - first:] = wide[:, start - k:months - k]
-    count = np.isfinite(window).sum(axis=0)
-    ordered = np.sort(window, axis=0)                          # blanks sort last
-    low = np.take_along_axis(ordered, np.maximum(count - 1, 0)[None] // 2, axis=0)[0]
-    high = np.take_along_axis(ordered, count[None] // 2, axis=0)[0]
+    back = cols[:, None] - np.arange(1, OUTLIER_WINDOW + 1)
+    window = np.where(back >= 0, wide[rows[:, None], np.maximum(back, 0)], np.nan)
+    count = np.isfinite(window).sum(axis=1)
+    ordered = np.sort(window, axis=1)                                   # blanks sort last
+    low = np.take_along_axis(ordered, (np.maximum(count - 1, 0) // 2)[:, None], axis=1)[:, 0]
+    high = np.take_along_axis(ordered, (count // 2)[:, None], axis=1)[:, 0]
     high = np.where(count % 2 == 1, low, high)
     return np.where(count >= OUTLIER_MIN_MONTHS, (low + high) / 2, np.nan)
 
 
+def trailing_median(wide: np.ndarray, first: int = 0) -> np.ndarray:
+    """trailing_median_at of every cell from column `first` on, as an (enterprise, month) array."""
+    n, months = wide.shape
+    rows, cols = np.divmod(np.arange(n * (months - first)), months - first)
+    return trailing_median_at(wide, rows, cols + first).reshape(n, months - first)
+
+
+def _trailing_least(wide: np.ndarray, first: int) -> np.ndarray:
+    """Per row and column from `first` on: the least value of the previous OUTLIER_WINDOW months
+    (NaN when none has one)."""
+    n, months = wide.shape
+    least = np.full((n, months - first), np.nan)
+    for k in range(1, OUTLIER_WINDOW + 1):
+        start = max(first, k)                                   # columns with a month k back
+        if start < months:
+            least[:, start - first:] = np.fmin(least[:, start - first:], wide[:, start - k:months - k])
+    return least
+
+
 def outliers(current: pd.DataFrame, start: str | None = None) -> pd.DataFrame:
     """Values over 5x the enterprise's median of its previous 6 months (when it has >= 3), of the
-    months from `start` on (default: all; the earlier rows are only the window)."""
+    months from `start` on (default: all; the earlier rows are only the window). A median is never
+    below the least value it is taken over, so only the values over 5x their window's least value
+    can be outliers: the medians (a sort of each window) are worked out for those alone."""
     if current.empty:
         return pd.DataFrame()
     m = _month_index(current["period"]).to_numpy()
     first = m.min()
     target = max(_month_index(pd.Series([start])).iloc[0] - first, 0) if start else 0
     row, taxes = pd.factorize(current["tax_code"])
-    judged = m - first >= target
-    if not judged.any():
+    judged = np.flatnonzero(m - first >= target)
+    if not len(judged):
         return pd.DataFrame()
     found = []
     for column in OUTLIER_COLUMNS:
         wide = np.full((len(taxes), m.max() - first + 1), np.nan)
         values = current[column].to_numpy(dtype="float64")
         wide[row, m - first] = values
+        least = _trailing_least(wide, target)[row[judged], m[judged] - first - target]
+        with np.errstate(invalid="ignore"):
+            maybe = judged[values[judged] > OUTLIER_FACTOR * least]
         median = np.full(len(current), np.nan)
-        median[judged] = trailing_median(wide, target)[row[judged], m[judged] - first - target]
+        median[maybe] = trailing_median_at(wide, row[maybe], m[maybe] - first)
         with np.errstate(invalid="ignore"):
             hit = (values > OUTLIER_FACTOR * median) & (median > 0)
         rows, med = current[hit], median[hit]

@@ -124,3 +124,14 @@ def test_trailing_median_is_the_median_of_the_months_before_that_have_a_value():
                 expected = statistics.median(window) if len(window) >= 3 else None
                 value = got[row, col - first]
                 assert (None if np.isnan(value) else value) == expected, (row, col, window)
+
+
+def test_outliers_just_over_five_times_the_median_are_found_and_five_times_is_not():
+    """Values between 5x and 6x the median (and the window's least value): found; exactly 5x: not."""
+    rows = []
+    for tax, months in (("A", [10.0, 10.0, 12.0, 55.0]), ("B", [10.0, 10.0, 10.0, 50.0]), ("C", [11.0, 9.0, 10.0, 50.5])):
+        for i, value in enumerate(months):
+            rows.append({"tax_code": tax, "period": f"2023-{i + 1:02d}", "file_id": i, "row_number": ord(tax),
+                         **{c: value if c == "production_value" else 1.0 for c in OUTLIER_COLUMNS}})
+    frame = pd.DataFrame(rows)
+    assert _found(frame) == _by_hand(frame) == {("A", "2023-04"), ("C", "2023-04")}
