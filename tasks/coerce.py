@@ -240,31 +240,35 @@ def _dmy_parts(text: pa.Array, rows: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(numbers, index=rows[matched])
 
 
-def _cell_bytes(text: pa.Array, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The string array's bytes, with room to read a little past the last cell, and where each
-    cell at `rows` starts in them and how long it is (-1 for a missing cell)."""
-    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[text.offset:text.offset + len(text) + 1]
-    data = np.concatenate([np.frombuffer(text.buffers()[2] or b"", dtype=np.uint8), np.zeros(32, np.uint8)])
-    start = offsets[rows].astype(np.int64)
-    length = offsets[rows + 1] - start
-    if text.null_count:
-        length[~text.is_valid().to_numpy(zero_copy_only=False)[rows]] = -1
-    return data, start, length
+class _Cells:
+    """Some cells of an Arrow string array, read byte by byte: `cells(offset)` is each cell's byte
+    at that offset (an int, or one per cell); the data is padded, so reading a little past a
+    cell's end is safe (a layout's checks of each cell's length then set such reads aside)."""
 
+    def __init__(self, text: pa.Array, rows: np.ndarray):
+        text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+        offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[text.offset:text.offset + len(text) + 1]
+        self.data = np.concatenate([np.frombuffer(text.buffers()[2] or b"", dtype=np.uint8), np.zeros(32, np.uint8)])
+        self.start = offsets[rows].astype(np.int64)
+        self.length = offsets[rows + 1] - self.start            # -1 for a missing cell
+        if text.null_count:
+            self.length[~text.is_valid().to_numpy(zero_copy_only=False)[rows]] = -1
 
-def _digits(byte, first, width, most: int) -> tuple[np.ndarray, np.ndarray]:
-    """The number written in each cell's `width` bytes (an int, or per cell up to `most`) from
-    offset `first`, and whether they are all ASCII digits."""
-    value, ok = np.zeros(len(byte(0)), dtype=np.int32), np.ones(len(byte(0)), dtype=bool)
-    for k in range(most):
-        digit = byte(first + k) - np.uint8(48)           # a byte below '0' wraps round above 9
-        if isinstance(width, int):
-            value, ok = value * 10 + digit, ok & (digit < 10)
-        else:
-            inside = k < width
-            value, ok = np.where(inside, value * 10 + digit, value), ok & ((digit < 10) | ~inside)
-    return value, ok
+    def __call__(self, offset) -> np.ndarray:
+        return self.data[self.start + offset]
+
+    def digits(self, first, width, most: int) -> tuple[np.ndarray, np.ndarray]:
+        """The number written in each cell's `width` bytes (an int, or per cell up to `most`)
+        from offset `first`, and whether they are all ASCII digits."""
+        value, ok = np.zeros(len(self.start), dtype=np.int32), np.ones(len(self.start), dtype=bool)
+        for k in range(most):
+            digit = self(first + k) - np.uint8(48)           # a byte below '0' wraps round above 9
+            if isinstance(width, int):
+                value, ok = value * 10 + digit, ok & (digit < 10)
+            else:
+                inside = k < width
+                value, ok = np.where(inside, value * 10 + digit, value), ok & ((digit < 10) | ~inside)
+        return value, ok
 
 
 def _dmy_fixed(text: pa.Array, rows: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
@@ -273,26 +277,25 @@ def _dmy_fixed(text: pa.Array, rows: np.ndarray) -> tuple[pd.DataFrame, np.ndarr
     at the offsets each cell's slashes and length fix, without the regex kernel (a third of
     reading a month's reports went to it). Returns their parts as _dmy_parts does, and the rows
     spelled otherwise, for it."""
-    data, start, length = _cell_bytes(text, rows)
-    def byte(offset):
-        return data[start + offset]
-    slash1 = np.where(byte(1) == 47, 1, 2)
-    slash2 = slash1 + np.where(byte(slash1 + 2) == 47, 2, 3)
-    day, day_ok = _digits(byte, 0, slash1, 2)
-    mon, mon_ok = _digits(byte, slash1 + 1, slash2 - slash1 - 1, 2)
-    year, year_ok = _digits(byte, slash2 + 1, 4, 4)
+    cell = _Cells(text, rows)
+    slash1 = np.where(cell(1) == ord("/"), 1, 2)
+    slash2 = slash1 + np.where(cell(slash1 + 2) == ord("/"), 2, 3)
+    day, day_ok = cell.digits(0, slash1, 2)
+    mon, mon_ok = cell.digits(slash1 + 1, slash2 - slash1 - 1, 2)
+    year, year_ok = cell.digits(slash2 + 1, 4, 4)
     clock = slash2 + 6                                         # the time, after the year and one separator
-    rest = length - clock                                      # h:mm, hh:mm, h:mm:ss or hh:mm:ss
+    rest = cell.length - clock                                 # h:mm, hh:mm, h:mm:ss or hh:mm:ss
     width = np.where((rest == 4) | (rest == 7), 1, 2)
     seconds = rest >= 7
-    hour, hour_ok = _digits(byte, clock, width, 2)
-    minute, minute_ok = _digits(byte, clock + width + 1, 2, 2)
-    second, second_ok = _digits(byte, clock + width + 4, np.where(seconds, 2, 0), 2)
-    separator = byte(slash2 + 5)
-    timed = (np.isin(rest, (4, 5, 7, 8)) & ((separator == 32) | (separator == 84)) & (byte(clock + width) == 58)
-             & (~seconds | (byte(clock + width + 3) == 58)) & hour_ok & minute_ok & second_ok)
-    ok = ((byte(slash1) == 47) & (byte(slash2) == 47) & day_ok & mon_ok & year_ok
-          & ((length == slash2 + 5) | timed))
+    hour, hour_ok = cell.digits(clock, width, 2)
+    minute, minute_ok = cell.digits(clock + width + 1, 2, 2)
+    second, second_ok = cell.digits(clock + width + 4, np.where(seconds, 2, 0), 2)
+    separator = cell(slash2 + 5)
+    timed = (np.isin(rest, (4, 5, 7, 8)) & ((separator == ord(" ")) | (separator == ord("T")))
+             & (cell(clock + width) == ord(":")) & (~seconds | (cell(clock + width + 3) == ord(":")))
+             & hour_ok & minute_ok & second_ok)
+    ok = ((cell(slash1) == ord("/")) & (cell(slash2) == ord("/")) & day_ok & mon_ok & year_ok
+          & ((cell.length == slash2 + 5) | timed))
     keep = ok & timed
     parts = pd.DataFrame({"y": year[ok], "mo": mon[ok], "d": day[ok], "h": np.where(keep, hour, 0)[ok],
                           "mi": np.where(keep, minute, 0)[ok], "s": np.where(keep & seconds, second, 0)[ok]},
@@ -313,22 +316,21 @@ def _iso_fixed(text: pa.Array, rows: np.ndarray) -> tuple[pd.DataFrame, np.ndarr
     for the T), read from their bytes like _dmy_fixed; with `offset` in minutes east of UTC.
     Times of day out of range and offsets over 14 hours are left, with every other spelling,
     for the general path."""
-    data, start, length = _cell_bytes(text, rows)
-    def byte(offset):
-        return data[start + offset]
-    fields = {name: _digits(byte, at, width, width)
+    cell = _Cells(text, rows)
+    fields = {name: cell.digits(at, width, width)
               for name, at, width in (("y", 0, 4), ("mo", 5, 2), ("d", 8, 2), ("h", 11, 2), ("mi", 14, 2),
                                       ("s", 17, 2), ("oh", 20, 2), ("om", 23, 2))}
-    sign = byte(19)
-    zulu = (length == 20) & (sign == 90)
-    signed = (length == 25) & ((sign == 43) | (sign == 45)) & (byte(22) == 58) & fields["oh"][1] & fields["om"][1]
-    ok = ((byte(4) == 45) & (byte(7) == 45) & ((byte(10) == 84) | (byte(10) == 32)) & (byte(13) == 58)
-          & (byte(16) == 58) & (zulu | signed))
+    sign = cell(19)
+    zulu = (cell.length == 20) & (sign == ord("Z"))
+    signed = ((cell.length == 25) & ((sign == ord("+")) | (sign == ord("-"))) & (cell(22) == ord(":"))
+              & fields["oh"][1] & fields["om"][1])
+    ok = ((cell(4) == ord("-")) & (cell(7) == ord("-")) & ((cell(10) == ord("T")) | (cell(10) == ord(" ")))
+          & (cell(13) == ord(":")) & (cell(16) == ord(":")) & (zulu | signed))
     for name in ("y", "mo", "d", "h", "mi", "s"):
         ok &= fields[name][1]
     value = {name: found for name, (found, _) in fields.items()}
     ok &= (value["h"] < 24) & (value["mi"] < 60) & (value["s"] < 60) & (zulu | ((value["oh"] <= 14) & (value["om"] < 60)))
-    offset = np.where(zulu, 0, np.where(sign == 45, -1, 1) * (value["oh"] * 60 + value["om"]))
+    offset = np.where(zulu, 0, np.where(sign == ord("-"), -1, 1) * (value["oh"] * 60 + value["om"]))
     parts = pd.DataFrame({name: value[name][ok] for name in ("y", "mo", "d", "h", "mi", "s")}, index=rows[ok])
     return parts.assign(offset=offset[ok]), rows[~ok]
 
