@@ -1,4 +1,4 @@
-"""Two hot spots of Great Expectations 1.24.1, made cheap without changing what GX computes.
+"""Three hot spots of Great Expectations 1.24.1, made cheap without changing what GX computes.
 
 - An expectation's kwargs. GX asks each expectation for its runtime kwargs once per metric it
   needs, and `Expectation._get_domain_kwargs`, `_get_success_kwargs` and `_get_runtime_kwargs`
@@ -10,10 +10,14 @@
   types for every value): a quarter of what GX's time then was. Kwargs made only of str, int,
   bool, None, finite floats, lists, tuples and dicts with str keys are already what that
   conversion returns, so they are hashed as they are; any other value takes GX's way.
+- A row condition's rows. For every metric of an expectation with a row condition GX filters
+  the batch with `DataFrame.query` again (47 times for the nominations' suite, five conditions),
+  and each query builds a Series of every column. Here each condition's rows are filtered once
+  per batch frame: the nominations' validation went 200 -> 150 ms.
 
 They replace GX's methods only on the version they were checked against: tests/test_gx_hotspots.py
 compares them with GX's own, compiled from GX's source, on every expectation of every suite and
-on the metric ids of a validation. On another version GX's methods stay, and that test fails
+on the metric ids of a validation, and on every form's validation. On another version GX's methods stay, and that test fails
 until the new version is checked and VERIFIED_ON raised.
 """
 
@@ -22,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import weakref
 
 VERIFIED_ON = "1.24.1"
 
@@ -30,6 +35,7 @@ def apply() -> bool:
     """Put the cheap methods on GX's classes; False (GX's own kept) on another GX version."""
     import great_expectations as gx
     from great_expectations.core.id_dict import IDDict
+    from great_expectations.execution_engine.pandas_execution_engine import PandasExecutionEngine
     from great_expectations.expectations.expectation import Expectation
 
     if gx.__version__ != VERIFIED_ON:
@@ -40,6 +46,9 @@ def apply() -> bool:
     Expectation._get_success_kwargs = _success_kwargs
     Expectation._get_runtime_kwargs = _runtime_kwargs
     IDDict.to_id = _to_id
+    if PandasExecutionEngine._apply_row_condition_filter is not _filtered_once:
+        _gx_filter[0] = PandasExecutionEngine._apply_row_condition_filter
+        PandasExecutionEngine._apply_row_condition_filter = _filtered_once
     return True
 
 
@@ -113,3 +122,20 @@ def _json_ready(value) -> bool:
     if kind in (list, tuple):
         return all(_json_ready(v) for v in value)
     return False
+
+
+# --- a row condition's rows -------------------------------------------------------------------
+
+_gx_filter: list = [None]                       # GX's own _apply_row_condition_filter
+_filtered: dict = {"frame": lambda: None, "rows": {}}     # the last batch frame filtered, and its rows per condition
+
+
+def _filtered_once(self, data, row_condition, domain_kwargs: dict):
+    """GX's _apply_row_condition_filter, once per batch frame and condition (the frame held weakly,
+    so a frame that is gone is never taken for a new one at the same address)."""
+    key = (repr(row_condition), domain_kwargs.get("condition_parser"))
+    if _filtered["frame"]() is not data:
+        _filtered["frame"], _filtered["rows"] = weakref.ref(data), {}
+    if key not in _filtered["rows"]:
+        _filtered["rows"][key] = _gx_filter[0](self, data, row_condition, domain_kwargs)
+    return _filtered["rows"][key]

@@ -105,3 +105,46 @@ def test_same_metric_ids_as_gx_on_every_metric_of_a_validation(monkeypatch):
     assert len(asked) > 100 and sum(gx_hotspots._json_ready({k: s[k] for k in s}) for s, _, _ in asked) > 50
     for data, keys, ignore in asked:
         assert gx_hotspots._to_id(data, keys, ignore) == own(data, keys, ignore)
+
+
+@pytest.mark.parametrize("form", sorted(FORMS))
+def test_same_validation_as_gx_filtering_every_time(form, demo_landing, demo_sqlite, monkeypatch):
+    """Each form's demo files (rows that fail included), validated with each row condition's rows
+    filtered once per batch and with GX's own filter, which queries the batch for every metric:
+    the same accepted rows and the same rejections. The filtered rows of one batch are not taken
+    for the next."""
+    from datetime import date
+
+    import great_expectations.execution_engine.pandas_execution_engine as module
+    import pyarrow as pa
+    from sqlalchemy import create_engine
+
+    from flows.pipeline import _context
+    from tasks.ingest import FileRejected, read_submission
+    from tasks.refresh import Reference
+    from tasks.validate import prepare_validation, validate_form
+
+    engine = create_engine(demo_sqlite)
+    with engine.connect() as conn:
+        ctx = _context(Reference.read(conn), date(2026, 11, 27))
+    engine.dispose()
+    tables = []
+    for i, path in enumerate(sorted(p for p in (demo_landing / form).rglob("*") if p.is_file())):
+        try:
+            text = read_submission(path, form, path.name).text
+        except FileRejected:
+            continue
+        tables.append(text.append_column("_file_id", pa.array([i] * text.num_rows, pa.int64())))
+    raw = pa.concat_tables(tables).to_pandas()
+    halves = [raw.iloc[:len(raw) // 2].reset_index(drop=True), raw.iloc[len(raw) // 2:].reset_index(drop=True)]
+    seen = {i: pd.Timestamp("2023-06-01") for i in range(len(tables) + 1)}
+    prepare_validation()
+    assert module.PandasExecutionEngine._apply_row_condition_filter is gx_hotspots._filtered_once
+    ours = [validate_form(form, rows, seen, ctx) for rows in (raw, *halves)]
+    monkeypatch.setattr(module.PandasExecutionEngine, "_apply_row_condition_filter",
+                        _gx_own(module, "_apply_row_condition_filter"))
+    gx_own = [validate_form(form, rows, seen, ctx) for rows in (raw, *halves)]
+    assert sum(len(v.rejections) for v in gx_own) > 0
+    for mine, theirs in zip(ours, gx_own):
+        pd.testing.assert_frame_equal(mine.accepted, theirs.accepted)
+        pd.testing.assert_frame_equal(mine.rejections, theirs.rejections)
