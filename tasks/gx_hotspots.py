@@ -16,9 +16,9 @@
   per batch frame: the nominations' validation went 200 -> 150 ms.
 
 They replace GX's methods only on the version they were checked against: tests/test_gx_hotspots.py
-compares them with GX's own, compiled from GX's source, on every expectation of every suite and
-on the metric ids of a validation, and on every form's validation. On another version GX's methods stay, and that test fails
-until the new version is checked and VERIFIED_ON raised.
+compares them with GX's own, compiled from GX's source, on every expectation of every suite, on
+the metric ids of a validation and on every form's validation. On another version GX's methods
+stay, and that test fails until the new version is checked and VERIFIED_ON raised.
 """
 
 from __future__ import annotations
