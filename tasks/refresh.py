@@ -20,13 +20,22 @@ from warehouse.schema import table
 
 OUTLIER_FACTOR, OUTLIER_WINDOW, OUTLIER_MIN_MONTHS = 5, 6, 3
 DERIVED_WARNINGS = ("late_report", "outlier")
-WARNED_COLUMNS = ["file_id", "row_number", "tax_code", "period", "late", *OUTLIER_COLUMNS]   # what they read
+WARNED_COLUMNS = ["file_id", "row_number", "tax_code", "period", "year", "month", "late", *OUTLIER_COLUMNS]   # read
 ALL_MONTHS = "0000-01"     # warnings_since for a refresh of every month
 
 
-def _month_index(period: pd.Series) -> pd.Series:
-    parts = period_parts(period)
-    return parts["year"] * 12 + parts["month"] - 1
+def _month_index(reports: pd.DataFrame) -> np.ndarray:
+    """Each report's month counted from year 0 (year * 12 + month - 1): from the facts' year and
+    month columns (integers), else from the period's text."""
+    if "year" in reports and "month" in reports:
+        return reports["year"].to_numpy(dtype=np.int64) * 12 + reports["month"].to_numpy(dtype=np.int64) - 1
+    parts = period_parts(reports["period"])
+    return (parts["year"] * 12 + parts["month"] - 1).to_numpy()
+
+
+def _period_index(period: str) -> int:
+    """_month_index of one YYYY-MM."""
+    return int(period[:4]) * 12 + int(period[5:7]) - 1
 
 
 def trailing_median_at(wide: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -68,9 +77,9 @@ def outliers(current: pd.DataFrame, start: str | None = None) -> pd.DataFrame:
     can be outliers: the medians (a sort of each window) are worked out for those alone."""
     if current.empty:
         return pd.DataFrame()
-    m = _month_index(current["period"]).to_numpy()
+    m = _month_index(current)
     first = m.min()
-    target = max(_month_index(pd.Series([start])).iloc[0] - first, 0) if start else 0
+    target = max(_period_index(start) - first, 0) if start else 0
     row, taxes = pd.factorize(current["tax_code"])
     judged = np.flatnonzero(m - first >= target)
     if not len(judged):
@@ -112,18 +121,14 @@ def late_reports(current: pd.DataFrame) -> pd.DataFrame:
 def derived_warnings(facts: YearFacts, start: str) -> pd.DataFrame:
     """Late-report and outlier warnings of the year's reports from month `start` on, with the
     6 months before it (reaching into the year before) that the outliers' window looks back at."""
-    window = _months_before(start, OUTLIER_WINDOW)
-    parts = [p for p in (f.loc[f["period"] >= window, [c for c in WARNED_COLUMNS if c in f]]    # only the columns
-                         for f in (facts.prior, facts.reports)) if not p.empty]                   # read below
+    window = _period_index(start) - OUTLIER_WINDOW
+    parts = [p for p in (f.loc[_month_index(f) >= window, [c for c in WARNED_COLUMNS if c in f]]    # only the columns
+                         for f in (facts.prior, facts.reports)) if not p.empty]                       # read below
     monthly = pd.concat(parts, ignore_index=True).reindex(columns=WARNED_COLUMNS) if parts else facts.reports
-    frames = [f for f in (late_reports(monthly[monthly["period"] >= start]), outliers(monthly, start)) if not f.empty]
+    frames = [f for f in (late_reports(monthly[_month_index(monthly) >= _period_index(start)]), outliers(monthly, start))
+              if not f.empty]
     found = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["period"])
     return found[found["period"] >= start]
-
-
-def _months_before(period: str, months: int) -> str:
-    index = int(period[:4]) * 12 + int(period[5:7]) - 1 - months
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 def _derived(conn: Connection):
