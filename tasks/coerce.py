@@ -314,8 +314,7 @@ def _matching(text: pa.Array, rows: np.ndarray, pattern: str) -> np.ndarray:
 def _iso_fixed(text: pa.Array, rows: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
     """The cells at `rows` spelled yyyy-mm-ddThh:mm:ss+hh:mm (or -hh:mm, or Z for UTC; a space
     for the T), read from their bytes like _dmy_fixed; with `offset` in minutes east of UTC.
-    Times of day out of range and offsets over 14 hours are left, with every other spelling,
-    for the general path."""
+    Offsets over 14 hours are left, with every other spelling, for the general path."""
     cell = _Cells(text, rows)
     fields = {name: cell.digits(at, width, width)
               for name, at, width in (("y", 0, 4), ("mo", 5, 2), ("d", 8, 2), ("h", 11, 2), ("mi", 14, 2),
@@ -329,17 +328,19 @@ def _iso_fixed(text: pa.Array, rows: np.ndarray) -> tuple[pd.DataFrame, np.ndarr
     for name in ("y", "mo", "d", "h", "mi", "s"):
         ok &= fields[name][1]
     value = {name: found for name, (found, _) in fields.items()}
-    ok &= (value["h"] < 24) & (value["mi"] < 60) & (value["s"] < 60) & (zulu | ((value["oh"] <= 14) & (value["om"] < 60)))
+    ok &= zulu | ((value["oh"] <= 14) & (value["om"] < 60))
     offset = np.where(zulu, 0, np.where(sign == ord("-"), -1, 1) * (value["oh"] * 60 + value["om"]))
     parts = pd.DataFrame({name: value[name][ok] for name in ("y", "mo", "d", "h", "mi", "s")}, index=rows[ok])
     return parts.assign(offset=offset[ok]), rows[~ok]
 
 
 def _assemble(parts: pd.DataFrame) -> pd.Series:
-    """Date-times from y, mo, d, h, mi, s; NaT where there is no such day."""
-    return pd.to_datetime(pd.DataFrame({"year": parts["y"], "month": parts["mo"], "day": parts["d"],
-                                        "hour": parts["h"], "minute": parts["mi"], "second": parts["s"]}),
-                          errors="coerce")
+    """Date-times from y, mo, d, h, mi, s; NaT where there is no such day or time of day (pandas
+    adds the hours, minutes and seconds to the day: '10:75' would pass for 11:15)."""
+    stamps = pd.to_datetime(pd.DataFrame({"year": parts["y"], "month": parts["mo"], "day": parts["d"],
+                                          "hour": parts["h"], "minute": parts["mi"], "second": parts["s"]}),
+                            errors="coerce")
+    return stamps.where((parts["h"] < 24) & (parts["mi"] < 60) & (parts["s"] < 60))
 
 
 def datetime_(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -351,7 +352,6 @@ def datetime_(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     p, others = _dmy_fixed(text, np.flatnonzero(~iso))
     if len(others):
         p = pd.concat([p, _dmy_parts(text, others)])
-    p = p[(p["h"] < 24) & (p["mi"] < 60) & (p["s"] < 60)]       # '10:75' is no time: left to be rejected below
     if len(p):
         out.iloc[p.index] = _local_to_utc(_assemble(p)).to_numpy()
     stamped, iso_rows = _iso_fixed(text, np.flatnonzero(iso))

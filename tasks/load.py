@@ -198,21 +198,21 @@ def _file_counts(form: str, file_ids: list[int], accepted: pd.DataFrame, rejecti
     at = files.get_indexer(accepted["_file_id"])             # each accepted row's file, as a position
     codes, distinct = pd.factorize(accepted[FORMS[form].period_column])
     texts = [_month_text(v) for v in distinct]
-    months = np.array(sorted(set(texts)) or [""], dtype=object)
+    months = np.array(sorted(set(texts)), dtype=object)
     rank = np.append(np.searchsorted(months, texts), -1)[codes]      # a row without a period: -1
     dated = rank >= 0
     low, high = np.full(len(files), len(months)), np.full(len(files), -1)
     np.minimum.at(low, at[dated], rank[dated])
     np.maximum.at(high, at[dated], rank[dated])
-    rejected = rejections.groupby("_file_id")["_row_number"].nunique().reindex(files, fill_value=0)
     spanned = high >= 0
-
-    def span(end: np.ndarray) -> pd.Series:           # no month: NULL, as text (object), not NaN
-        return pd.Series(np.where(spanned, months[np.clip(end, 0, len(months) - 1)], None), dtype=object)
-
+    spans = {}
+    for name, end in (("min_month", low), ("max_month", high)):
+        text = np.full(len(files), None, dtype=object)
+        text[spanned] = months[end[spanned]]
+        spans[name] = pd.Series(text, dtype=object)          # no month: NULL, as text, not NaN
+    rejected = rejections.groupby("_file_id")["_row_number"].nunique().reindex(files, fill_value=0)
     return pd.DataFrame({"file_id": files, "rows_accepted": np.bincount(at, minlength=len(files)),
-                         "rows_rejected": rejected.to_numpy(dtype="int64"), "min_month": span(low),
-                         "max_month": span(high)})
+                         "rows_rejected": rejected.to_numpy(dtype="int64"), **spans})
 
 
 def _update_counts(conn: Connection, counts: pd.DataFrame, run_id: int) -> None:
