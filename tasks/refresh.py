@@ -10,7 +10,7 @@ from sqlalchemy import Connection, delete, insert, select
 
 from tasks.snapshot import Snapshots, drop_other_years, month_prints, read_ahead, stored_roster
 from tasks.transform import (OUTLIER_COLUMNS, PRIOR_YEAR_COLUMNS, Versions, YearFacts, data_years, period_parts,
-                             reports_ahead, roster_versions, year_facts, zone_versions)
+                             reports_ahead, roster_versions, tax_codes, year_facts, zone_versions)
 from warehouse.dialect import bulk_insert, execute_later
 from warehouse.marts import MARTS
 from warehouse.marts.award_quota import build_from
@@ -70,23 +70,27 @@ def _trailing_least(wide: np.ndarray, first: int) -> np.ndarray:
     return least
 
 
-def outliers(current: pd.DataFrame, start: str | None = None) -> pd.DataFrame:
+def outliers(current: pd.DataFrame, start: str | None = None, taxes: tuple[np.ndarray, int] | None = None) -> pd.DataFrame:
     """Values over 5x the enterprise's median of its previous 6 months (when it has >= 3), of the
     months from `start` on (default: all; the earlier rows are only the window). A median is never
     below the least value it is taken over, so only the values over 5x their window's least value
-    can be outliers: the medians (a sort of each window) are worked out for those alone."""
+    can be outliers: the medians (a sort of each window) are worked out for those alone.
+    `taxes`: the rows' tax codes as integer keys and how many keys there are (default: factorized here)."""
     if current.empty:
         return pd.DataFrame()
     m = _month_index(current)
     first = m.min()
     target = max(_period_index(start) - first, 0) if start else 0
-    row, taxes = pd.factorize(current["tax_code"])
+    if taxes is None:
+        row, distinct = pd.factorize(current["tax_code"])
+        taxes = row, len(distinct)
+    row, keys = taxes
     judged = np.flatnonzero(m - first >= target)
     if not len(judged):
         return pd.DataFrame()
     found = []
     for column in OUTLIER_COLUMNS:
-        wide = np.full((len(taxes), m.max() - first + 1), np.nan)
+        wide = np.full((keys, m.max() - first + 1), np.nan)
         values = current[column].to_numpy(dtype="float64")
         wide[row, m - first] = values
         least = _trailing_least(wide, target)[row[judged], m[judged] - first - target]
@@ -121,12 +125,17 @@ def late_reports(current: pd.DataFrame) -> pd.DataFrame:
 def derived_warnings(facts: YearFacts, start: str) -> pd.DataFrame:
     """Late-report and outlier warnings of the year's reports from month `start` on, with the
     6 months before it (reaching into the year before) that the outliers' window looks back at."""
-    window = _period_index(start) - OUTLIER_WINDOW
-    parts = [p for p in (f.loc[_month_index(f) >= window, [c for c in WARNED_COLUMNS if c in f]]    # only the columns
-                         for f in (facts.prior, facts.reports)) if not p.empty]                       # read below
+    window, codes = _period_index(start) - OUTLIER_WINDOW, tax_codes(facts)
+    parts, keys = [], []
+    for frame, coded in ((facts.prior, codes.prior), (facts.reports, codes.reports)):
+        recent = _month_index(frame) >= window
+        if recent.any():
+            parts.append(frame.loc[recent, [c for c in WARNED_COLUMNS if c in frame]])   # only the columns read below
+            keys.append(coded[recent])
     monthly = pd.concat(parts, ignore_index=True).reindex(columns=WARNED_COLUMNS) if parts else facts.reports
-    frames = [f for f in (late_reports(monthly[_month_index(monthly) >= _period_index(start)]), outliers(monthly, start))
-              if not f.empty]
+    taxes = np.concatenate(keys) if keys else codes.reports, len(codes.keys)
+    frames = [f for f in (late_reports(monthly[_month_index(monthly) >= _period_index(start)]),
+                          outliers(monthly, start, taxes)) if not f.empty]
     found = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["period"])
     return found[found["period"] >= start]
 

@@ -284,6 +284,35 @@ class YearFacts:
         return self.plan.months(phase)
 
 
+@dataclass(frozen=True)
+class TaxCodes:
+    """The tax codes of a year's reports, the year before's and the operating grid as integer keys
+    into one index (-1: blank). A hash of every text code, made once per year for all the marts
+    that group or match by enterprise, instead of a factorize of the same columns in each."""
+    keys: pd.Index
+    reports: np.ndarray
+    prior: np.ndarray
+    operating: np.ndarray
+
+
+def tax_codes(facts: YearFacts) -> TaxCodes:
+    """The year's TaxCodes (built once per year; read-only): the roster's codes first, then any
+    code of a report that the roster lacks."""
+    if "tax_codes" not in facts.derived:
+        columns = [f["tax_code"] for f in (facts.reports, facts.prior, facts.operating)]
+        keys = facts.roster.known
+        codes = [positions(keys, column) for column in columns]
+        strays = [column[(found < 0) & column.notna().to_numpy()] for column, found in zip(columns, codes)]
+        if any(len(s) for s in strays):
+            extra = pd.Index(pd.unique(pd.concat(strays, ignore_index=True)))
+            for found, column in zip(codes, columns):
+                more = positions(extra, column)
+                found[(found < 0) & (more >= 0)] = more[(found < 0) & (more >= 0)] + len(keys)
+            keys = keys.append(extra)
+        facts.derived["tax_codes"] = TaxCodes(keys, *codes)
+    return facts.derived["tax_codes"]
+
+
 def _month_ends(year: int) -> pd.DataFrame:
     return pd.DataFrame({"month": range(1, 13),
                          "month_end": [pd.Timestamp(year, m, 1) + pd.offsets.MonthEnd(0) for m in range(1, 13)]})

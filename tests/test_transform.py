@@ -95,3 +95,28 @@ def test_sorted_union_is_python_sorted_of_the_set_of_both():
         got = sorted_union(pd.Index(a, dtype="str"), pd.Series(b, dtype=object))
         assert got.tolist() == sorted(set(a) | set(b))
     assert sorted_union(pd.Index([], dtype="str"), pd.DataFrame().index).tolist() == []
+
+
+def test_tax_codes_give_every_frame_integer_keys_that_decode_to_its_own_codes():
+    from types import SimpleNamespace
+
+    from tasks.transform import Versions, tax_codes
+
+    rng = random.Random(5)
+    versions = _versions(rng)
+    roster = Versions.of(versions, "tax_code")
+
+    def column(n):       # roster codes, codes the roster lacks (T30..T33) and blanks
+        return pd.Series([None if rng.random() < 0.05 else f"T{rng.randrange(34):02d}" for _ in range(n)], dtype="str")
+    facts = SimpleNamespace(roster=roster, derived={}, reports=pd.DataFrame({"tax_code": column(500)}),
+                            prior=pd.DataFrame({"tax_code": column(300)}), operating=_operating(versions, 2023))
+    got = tax_codes(facts)
+    keys = got.keys.tolist()
+    assert keys[:len(roster.known)] == sorted(set(versions["tax_code"]))          # the roster's codes first
+    assert len(set(keys)) == len(keys)
+    for frame, codes in ((facts.reports, got.reports), (facts.prior, got.prior), (facts.operating, got.operating)):
+        expected = [None if pd.isna(t) else t for t in frame["tax_code"]]
+        assert [keys[c] if c >= 0 else None for c in codes] == expected
+    strays = set(facts.reports["tax_code"].dropna()) | set(facts.prior["tax_code"].dropna())
+    assert set(keys) == set(versions["tax_code"]) | strays
+    assert tax_codes(facts) is got                                                # once per year

@@ -14,7 +14,7 @@ import pandas as pd
 
 from warehouse.marts.measures import DIVISORS, change_pct, exact, exact_series
 from warehouse.marts.reporting_completeness import monthly_status
-from tasks.transform import match_months, micro, positions
+from tasks.transform import TaxCodes, match_months, micro, positions, tax_codes
 
 
 @dataclass
@@ -44,7 +44,7 @@ class EnterpriseYear:
         this, last = facts.reports, facts.prior
         status = monthly_status(facts)
         months, expected = status[["tax_code", "month"]], status["expected"].to_numpy(dtype=bool)   # two columns, not the grid
-        taxes = _ReportTaxes(this, last)
+        taxes = _ReportTaxes(this, tax_codes(facts))
         self.figures: dict[str, pd.Series] = {      # each by tax_code; amounts as exact integers
             "missing": _month_mask(months[expected & ~status["received"].to_numpy(dtype=bool)]),
             "late": _month_mask(months[expected & status["reported_late"].to_numpy(dtype=bool)]),
@@ -206,13 +206,12 @@ def _latest_arrears(this: pd.DataFrame, taxes: "_ReportTaxes") -> dict[str, pd.S
 
 
 class _ReportTaxes:
-    """The tax codes of this year's reports and then last year's as integer codes, factorized once
-    for every figure summed per enterprise."""
+    """The tax codes of this year's reports and then last year's as integer codes (the year's
+    TaxCodes), for every figure summed per enterprise."""
 
-    def __init__(self, this: pd.DataFrame, last: pd.DataFrame):
+    def __init__(self, this: pd.DataFrame, taxes: TaxCodes):
         self.rows = len(this)
-        both = [f["tax_code"] for f in (this, last) if not f.empty]
-        self.codes, self.keys = pd.factorize(pd.concat(both, ignore_index=True)) if both else ([], pd.Index([]))
+        self.codes, self.keys = np.concatenate([taxes.reports, taxes.prior]), taxes.keys
 
     def sum_this(self, values: pd.Series) -> pd.Series:
         """tax_code -> exact sum of this year's rows' `values` (0 for an enterprise of last year only)."""

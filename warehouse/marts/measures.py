@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from tasks.transform import YearFacts, micro, positions
+from tasks.transform import YearFacts, micro, positions, tax_codes
 
 UNITS = {
     "production": "tỷ đồng", "export": "triệu USD", "new_jobs": "người", "budget_paid": "tỷ đồng",
@@ -44,15 +44,25 @@ class Part:
     so each is factorized once) and exact amounts."""
     indicator: str
     month: np.ndarray                       # 1..12
-    keys: dict[str, pd.Series | None]       # zone_code, tax_code (None: the source has none)
+    keys: dict[str, Key]                    # zone_code, tax_code (None: the source has none)
     amount: np.ndarray                      # int64
 
 
-def _keys(frame: pd.DataFrame) -> dict[str, pd.Series | None]:
+@dataclass(frozen=True)
+class Coded:
+    """A key column already factorized: integer codes (-1: blank) into `keys`."""
+    codes: np.ndarray
+    keys: pd.Index
+
+
+Key = pd.Series | Coded | None
+
+
+def _keys(frame: pd.DataFrame) -> dict[str, Key]:
     return {"zone_code": frame["zone_code"], "tax_code": frame["tax_code"] if "tax_code" in frame else None}
 
 
-def _part(frame: pd.DataFrame, indicator: str, amount, keys: dict | None = None) -> Part:
+def _part(frame: pd.DataFrame, indicator: str, amount, keys: dict[str, Key] | None = None) -> Part:
     return Part(indicator, frame["month"].to_numpy(dtype=np.intp), keys or _keys(frame),
                 np.asarray(amount, dtype=np.int64))
 
@@ -79,7 +89,8 @@ def _measures(facts: YearFacts) -> list[Part]:
     monthly = facts.reports
     parts = []
     if not monthly.empty:
-        keys = _keys(monthly)           # four indicators, one pair of key columns
+        taxes = tax_codes(facts)       # four indicators, one pair of key columns; tax codes factorized already
+        keys = {"zone_code": monthly["zone_code"], "tax_code": Coded(taxes.reports, taxes.keys)}
         parts += [_part(monthly, "production", micro(monthly["production_value"]), keys),
                   _part(monthly, "export", micro(monthly["export_value"]), keys),
                   _part(monthly, "new_jobs", monthly["workers_hired"].fillna(0), keys),
@@ -159,13 +170,13 @@ def _slots(facts: YearFacts) -> tuple[pd.Index, np.ndarray, np.ndarray]:
     return facts.derived["slots"]
 
 
-def _key_codes(columns: list[pd.Series | None], lengths: list[int]) -> tuple[list[np.ndarray], pd.Index]:
+def _key_codes(columns: list[Key], lengths: list[int]) -> tuple[list[np.ndarray], pd.Index]:
     """Each part's key column as integer codes into one index of every key (-1: none); a column
     several parts share is factorized once."""
     local: dict[int, tuple[np.ndarray, np.ndarray]] = {}      # id(column) -> its codes, its distinct keys
     for column in columns:
         if column is not None and id(column) not in local:
-            local[id(column)] = pd.factorize(column)
+            local[id(column)] = (column.codes, column.keys) if isinstance(column, Coded) else pd.factorize(column)
     # All distinct keys in order of first appearance, column after column, factorized once more.
     shared, keys = pd.factorize(np.concatenate([np.asarray(u, dtype=object) for _, u in local.values()] or [[]]))
     mappings, start = {}, 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tasks.transform import match_months
+from tasks.transform import TaxCodes, match_months, tax_codes
 from warehouse.marts.base import (C_PHASE, C_TAX, C_YEAR, C_ZONE, COUNT, PCT, Mart, cols)
 from warehouse.marts.measures import pct_series
 
@@ -21,22 +21,22 @@ def monthly_status(facts) -> pd.DataFrame:
 def _monthly_status(facts) -> pd.DataFrame:
     grid = facts.operating[["tax_code", "month"]].copy()
     grid["expected"] = (facts.operating["status"] == "hoạt động").to_numpy(dtype=bool)
-    late = _lateness(grid, facts.reports)
+    late = _lateness(grid, facts.reports, tax_codes(facts))
     grid["received"] = grid["expected"] & ~np.isnan(late)
     grid["on_time"] = grid["received"] & (late == 0)
     grid["reported_late"] = grid["received"] & (late == 1)
     return grid
 
 
-def _lateness(grid: pd.DataFrame, reports: pd.DataFrame) -> np.ndarray:
-    """Per grid row (tax_code, month): 1 when its report came late, 0 on time, NaN without one (or
-    lateness unknown); one report per enterprise and month."""
+def _lateness(grid: pd.DataFrame, reports: pd.DataFrame, taxes: TaxCodes) -> np.ndarray:
+    """Per grid row (the operating grid's tax_code, month): 1 when its report came late, 0 on time,
+    NaN without one (or lateness unknown); one report per enterprise and month."""
     late = np.full(len(grid), np.nan)
     if reports.empty or grid.empty:
         return late
-    codes, taxes = pd.factorize(pd.concat([grid["tax_code"], reports["tax_code"]], ignore_index=True))
+    codes = np.concatenate([taxes.operating, taxes.reports])
     months = np.concatenate([grid["month"].to_numpy(dtype=np.int64), reports["month"].to_numpy(dtype=np.int64)])
-    at = match_months(codes, months, len(grid), len(taxes))
+    at = match_months(codes, months, len(grid), len(taxes.keys))
     flags = reports["late"].astype("boolean").to_numpy(dtype="float64", na_value=np.nan)   # bool: no Python objects
     late[at >= 0] = flags[at[at >= 0]]
     return late
@@ -51,7 +51,8 @@ def phase_counts(facts) -> pd.DataFrame:
 
 def _phase_counts(facts) -> pd.DataFrame:
     status = monthly_status(facts)
-    codes, taxes = pd.factorize(status["tax_code"], sort=True)     # integer keys: one scatter-add per count
+    # integer keys (the grid's: the roster's sorted codes), one scatter-add per count
+    codes, taxes = tax_codes(facts).operating, tax_codes(facts).keys
     month = status["month"].to_numpy()
     frames = []
     for phase in facts.changed_phases:
