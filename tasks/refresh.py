@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy import Connection, delete, insert, select
 
 from tasks.snapshot import Snapshots, drop_other_years, month_prints, read_ahead, stored_roster
+from tasks.plan import Plan, load_plan
 from tasks.transform import (OUTLIER_COLUMNS, PRIOR_YEAR_COLUMNS, Versions, YearFacts, data_years, period_parts,
                              reports_ahead, roster_versions, tax_codes, year_facts, zone_versions)
 from warehouse.dialect import bulk_insert, execute_later
@@ -157,25 +158,25 @@ def _drop_orphan_warnings(conn: Connection, since: str) -> None:
     conn.execute(delete(warnings).where(derived & recent & ~row.exists()))
 
 
-def _delete_warnings(conn: Connection, facts: YearFacts, start: str) -> None:
+def _delete_warnings(conn: Connection, year: int, start: str) -> None:
     """The year's derived warnings from month `start` on."""
     warnings, derived = _derived(conn)
-    execute_later(conn, delete(warnings).where(derived, warnings.c.period >= start, warnings.c.period <= f"{facts.year}-12"))
+    execute_later(conn, delete(warnings).where(derived, warnings.c.period >= start, warnings.c.period <= f"{year}-12"))
 
 
-def _delete_year(conn: Connection, name: str, facts: YearFacts) -> None:
+def _delete_year(conn: Connection, name: str, year: int, phases: tuple[str, ...]) -> None:
     """The year's rows of a mart; of a per-phase mart, the rows of the phases rebuilt."""
     mart = table(conn.dialect.name, "mart", name)
-    rows = mart.c.year == facts.year
+    rows = mart.c.year == year
     if "phase" in mart.c:
-        rows &= mart.c.phase.in_(facts.changed_phases)
+        rows &= mart.c.phase.in_(phases)
     execute_later(conn, delete(mart).where(rows))
 
 
 # A year is written in an order that keeps Python busy while PostgreSQL works. Each DELETE and
 # COPY runs in the background, queued on the connection, and the next statement waits for all of
-# them, so: the year's DELETEs go first, once its facts are read (they scan the marts while the
-# month snapshots are encoded and the first mart is built); the
+# them, so: the year's DELETEs go first, once the reads of its facts are queued (they scan the marts
+# while Python makes the facts, the month snapshots are encoded and the first mart is built); the
 # marts with big COPYs (tens of thousands of rows) are written as they are built, each behind a
 # build long enough to cover the COPY before it; the small marts and the derived warnings are
 # built while the last big COPY runs, and written after it.
@@ -184,24 +185,24 @@ WRITTEN_AS_BUILT = ("merit_collective_eligibility", "merit_individual_eligibilit
 WRITTEN_LAST = ("phase_progress", "zone_phase_rollup", "award_quota")
 
 
-def _rebuilt(facts: YearFacts) -> list[str]:
+def _rebuilt(phases: tuple[str, ...]) -> list[str]:
     """The year's marts to rebuild: all but the per-phase ones when no phase of it changed."""
-    return [n for n in (*WRITTEN_AS_BUILT, *WRITTEN_LAST) if facts.changed_phases or "phase" not in MARTS[n].column_names]
+    return [n for n in (*WRITTEN_AS_BUILT, *WRITTEN_LAST) if phases or "phase" not in MARTS[n].column_names]
 
 
-def delete_rebuilt(conn: Connection, facts: YearFacts, warnings_from: str | None = None) -> None:
+def delete_rebuilt(conn: Connection, year: int, phases: tuple[str, ...], warnings_from: str | None = None) -> None:
     """Queue the DELETEs of what `write_year` rewrites: the year's rows of its marts (of a per-phase
-    mart, the phases rebuilt) and, with `warnings_from`, its derived warnings from that month on."""
-    for name in _rebuilt(facts):
-        _delete_year(conn, name, facts)
+    mart, the `phases` rebuilt) and, with `warnings_from`, its derived warnings from that month on."""
+    for name in _rebuilt(phases):
+        _delete_year(conn, name, year, phases)
     if warnings_from:
-        _delete_warnings(conn, facts, warnings_from)
+        _delete_warnings(conn, year, warnings_from)
 
 
 def write_year(conn: Connection, facts: YearFacts, warnings_from: str | None = None) -> dict[str, int]:
     """The year's marts and, with `warnings_from` (YYYY-MM), its derived warnings from that month
     on, recomputed from its facts (after `delete_rebuilt`)."""
-    names = _rebuilt(facts)
+    names = _rebuilt(facts.changed_phases)
     built = {}
     for name in names:
         if name == "award_quota":
@@ -220,12 +221,12 @@ def write_year(conn: Connection, facts: YearFacts, warnings_from: str | None = N
     return {name: len(frame) for name, frame in built.items()}
 
 
-def changed_phases(facts: YearFacts, since: str) -> tuple[str, ...]:
+def changed_phases(plan: Plan, year: int, since: str) -> tuple[str, ...]:
     """The phases of the year with a month from `since` on (none in another year's refresh: a
     per-phase mart reads its own year only)."""
-    if since[:4] != str(facts.year):
+    if since[:4] != str(year):
         return ()
-    return tuple(p for p in facts.plan.phases if facts.plan.months(p)[-1] >= int(since[5:7]))
+    return tuple(p for p in plan.phases if plan.months(p)[-1] >= int(since[5:7]))
 
 
 @dataclass(frozen=True)
@@ -266,17 +267,22 @@ def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_sin
     snapshots = Snapshots(conn, warnings_since, prints, reference.fingerprint, ahead)
     by_tax = Versions.of(roster, "tax_code")          # prepared once for every year's lookups
     kept: tuple[int, pd.DataFrame] | None = None      # the last year's reports serve the next year
-    reports = None
+    queued: dict[str, tuple | None] = {"reports": None}     # the next year's reports, read ahead
     for year, next_year in zip(years, [*years[1:], None]):
-        facts = year_facts(conn, year, by_tax, zones, kept[1] if kept and kept[0] == year - 1 else None, snapshots,
-                           reports)
-        if monthly_only and warnings_since and warnings_since != ALL_MONTHS:
-            facts.phases = changed_phases(facts, warnings_since)
+        plan = load_plan(year)
+        phases = (changed_phases(plan, year, warnings_since) if monthly_only and warnings_since
+                  and warnings_since != ALL_MONTHS else None)
         warnings_from = max(warnings_since, f"{year}-01") if warnings_since and warnings_since <= f"{year}-12" else None
-        # the next year's reports are read from staging while this year's marts are built
-        reports = reports_ahead(conn, next_year, snapshots) if next_year else None
-        delete_rebuilt(conn, facts, warnings_from)      # queued: PostgreSQL deletes while Python goes on
-        snapshots.save(year, facts.reports)             # queued behind them
+
+        def then():
+            # Once the year's reads are queued: the next year's reports (read from staging while this
+            # year's marts are built), then the DELETEs (PostgreSQL deletes while Python makes the facts).
+            queued["reports"] = reports_ahead(conn, next_year, snapshots) if next_year else None
+            delete_rebuilt(conn, year, tuple(plan.phases) if phases is None else phases, warnings_from)
+        facts = year_facts(conn, year, by_tax, zones, kept[1] if kept and kept[0] == year - 1 else None, snapshots,
+                           queued["reports"], then)
+        facts.phases = phases
+        snapshots.save(year, facts.reports)             # queued behind the DELETEs
         write_year(conn, facts, warnings_from)
         kept = (year, facts.reports[PRIOR_YEAR_COLUMNS])
     refresh_whole(conn, roster, zones, roster_moved=not monthly_only, files=touched_files(conn, run_id, warnings_since))

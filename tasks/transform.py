@@ -361,16 +361,23 @@ def monthly_of_year(conn: Connection, year: int, roster: pd.DataFrame | Versions
 
 def reports_ahead(conn: Connection, year: int, snapshots) -> tuple[pd.DataFrame | None, str, Future]:
     """What monthly_of_year takes for a year: its stored months that can be reused (`snapshots`:
-    snapshot.Snapshots), and the staged reports of the later months, read while Python goes on (on
-    PostgreSQL they are queued on the connection behind the work in flight)."""
-    stored, start = snapshots.reusable(year)
+    snapshot.Snapshots, or None: none), and the staged reports of the later months, read while
+    Python goes on (on PostgreSQL they are queued on the connection behind the work in flight)."""
+    stored, start = snapshots.reusable(year) if snapshots is not None else (None, None)
     return stored, start, read_frame_later(conn, _staged_reports(conn, year, MONTHLY_FIGURES, start))
 
 
-def prior_year(conn: Connection, year: int, stored: pd.DataFrame | None = None, start: str | None = None) -> pd.DataFrame:
+def prior_ahead(conn: Connection, year: int, snapshots) -> tuple[pd.DataFrame | None, str | None, Future]:
+    """What prior_year takes for the year before `year`, read like reports_ahead."""
+    stored, start = snapshots.reusable(year - 1, PRIOR_YEAR_COLUMNS) if snapshots is not None else (None, None)
+    return stored, start, read_frame_later(conn, _staged_reports(conn, year - 1, OUTLIER_COLUMNS, start))
+
+
+def prior_year(conn: Connection, year: int, stored: pd.DataFrame | None = None, start: str | None = None,
+               ahead: Future | None = None) -> pd.DataFrame:
     """A year's current reports as the next year reads them (PRIOR_YEAR_COLUMNS), months before
-    `start` taken from `stored`."""
-    fresh = _reports_of_year(conn, year, OUTLIER_COLUMNS, start)[PRIOR_YEAR_COLUMNS]
+    `start` taken from `stored`, the others from staging (as read by `ahead`, when given: prior_ahead)."""
+    fresh = _reports_of_year(conn, year, OUTLIER_COLUMNS, start, ahead)[PRIOR_YEAR_COLUMNS]
     return months_in_order(None if stored is None else stored[PRIOR_YEAR_COLUMNS], fresh)
 
 
@@ -413,32 +420,40 @@ def _dated(frame: pd.DataFrame, column: str) -> pd.DataFrame:
 
 def year_facts(conn: Connection, year: int, roster: Versions, zones: pd.DataFrame,
                last_year_monthly: pd.DataFrame | None = None, snapshots=None,
-               reports: tuple[pd.DataFrame | None, str, Future] | None = None) -> YearFacts:
+               reports: tuple[pd.DataFrame | None, str, Future] | None = None, then=None) -> YearFacts:
     """One year's facts; the year before's reports (PRIOR_YEAR_COLUMNS) are read unless given.
     With `snapshots` (snapshot.Snapshots), months stored by an earlier run are reused where still valid.
-    `reports`: the year's reports as started earlier (months reused, first month read, reports_ahead)."""
-    def reusable(y: int, columns: list[str] | None = None) -> tuple[pd.DataFrame | None, str | None]:
-        return snapshots.reusable(y, columns) if snapshots is not None else (None, None)
+    `reports`: the year's reports as started earlier (months reused, first month read, reports_ahead).
+    `then()`: called once every read is queued, before any is made into facts (a refresh queues
+    the year's DELETEs there: PostgreSQL goes on to them while Python works on the rows)."""
+    def read(form: str, where) -> Future:
+        return read_frame_later(conn, staged(conn, form, where))
 
-    # The other forms first: on PostgreSQL the stored months the reports reuse are still being
-    # read and decoded on a second connection (snapshot.read_ahead) while these are read.
-    compliance = _dated(load_current(conn, "compliance", _in_year("event_date", year)), "event_date")
-    compliance = as_of(compliance, "tax_code", "event_date", roster, ["zone_code"])
-    nominations = load_current(conn, "nominations", lambda c: c.year.in_([year, year - 1]))
-    others = dict(
-        operating=_operating(roster, year),
-        investment=_dated(load_current(conn, "investment", _in_year("decision_date", year)), "decision_date"),
-        land=load_current(conn, "land_clearance", lambda c: and_(c.period >= f"{year}-01", c.period <= f"{year}-12"))
-        .assign(month=lambda f: f["period"].str[5:7].astype(int) if len(f) else []),
-        admin=_dated(load_current(conn, "admin_procedures", _in_year("due_on", year)), "due_on"),
-        zone_events=_dated(load_current(conn, "zone_events", _in_year("decision_date", year)), "decision_date"),
-    )
-    if last_year_monthly is None:
-        last_year_monthly = prior_year(conn, year - 1, *reusable(year - 1, PRIOR_YEAR_COLUMNS))
-    this_year = monthly_of_year(conn, year, roster, *(reports or reusable(year)))
+    # The other forms' reads go first: on PostgreSQL the stored months the reports reuse are still
+    # being read and decoded on a second connection (snapshot.read_ahead) while these are answered.
+    reads = {"compliance": read("compliance", _in_year("event_date", year)),
+             "nominations": read("nominations", lambda c: c.year.in_([year, year - 1])),
+             "investment": read("investment", _in_year("decision_date", year)),
+             "land_clearance": read("land_clearance", lambda c: and_(c.period >= f"{year}-01", c.period <= f"{year}-12")),
+             "admin_procedures": read("admin_procedures", _in_year("due_on", year)),
+             "zone_events": read("zone_events", _in_year("decision_date", year))}
+    prior = prior_ahead(conn, year, snapshots) if last_year_monthly is None else None
+    reports = reports or reports_ahead(conn, year, snapshots)
+    if then is not None:
+        then()
+    current = {form: current_of(form, future.result()) for form, future in reads.items()}
+    compliance = as_of(_dated(current["compliance"], "event_date"), "tax_code", "event_date", roster, ["zone_code"])
+    land = current["land_clearance"]
+    nominations = current["nominations"]
     return YearFacts(
-        year=year, plan=load_plan(year), roster=roster, zones=zones,
-        reports=this_year, prior=last_year_monthly, compliance=compliance, **others,
+        year=year, plan=load_plan(year), roster=roster, zones=zones, compliance=compliance,
+        operating=_operating(roster, year),
+        investment=_dated(current["investment"], "decision_date"),
+        land=land.assign(month=land["period"].str[5:7].astype(int) if len(land) else []),
+        admin=_dated(current["admin_procedures"], "due_on"),
+        zone_events=_dated(current["zone_events"], "decision_date"),
+        prior=last_year_monthly if prior is None else prior_year(conn, year - 1, *prior),
+        reports=monthly_of_year(conn, year, roster, *reports),
         nominations=nominations[nominations["year"] == year].reset_index(drop=True),
     )
 

@@ -175,3 +175,28 @@ def test_the_stored_roster_is_the_staged_one_and_follows_a_change(conn):
     again, _ = snapshot.stored_roster(conn, build)
     assert len(built) == 1
     pd.testing.assert_frame_equal(again, rebuilt)
+
+
+def test_year_facts_hold_every_row_read_before_then_runs(conn):
+    """A refresh queues the year's DELETEs in year_facts' `then`, behind every read of the year's
+    facts: rows deleted there (queued, as the refresh does) are still in the facts made after it."""
+    from tasks.transform import Versions, year_facts, zone_versions
+    from warehouse.dialect import execute_later
+
+    roster, zones = Versions.of(roster_versions(conn), "tax_code"), zone_versions(conn)
+    forms = ("compliance", "nominations", "investment", "land_clearance", "admin_procedures", "zone_events",
+             "monthly_report")
+
+    def facts(**kwargs):
+        return year_facts(conn, 2023, roster, zones, snapshots=Snapshots(conn, "2023-12", month_prints(conn)), **kwargs)
+
+    def then():
+        for form in forms:
+            execute_later(conn, delete(table(conn.dialect.name, "staging", form)))
+    before, got = facts(), facts(then=then)
+    parts = ("compliance", "nominations", "investment", "land", "admin", "zone_events", "reports", "prior")
+    for name in parts:
+        assert len(getattr(before, name)) > 0 or name == "zone_events", name
+        pd.testing.assert_frame_equal(getattr(got, name), getattr(before, name), obj=name)
+    after = year_facts(conn, 2023, roster, zones)                     # read whole from staging, now empty
+    assert all(getattr(after, name).empty for name in parts)
