@@ -2,6 +2,7 @@
 order and a failed COPY fails the transaction."""
 
 import pandas as pd
+import psycopg
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, Text, create_engine, delete, func, select, text
 from sqlalchemy.exc import IntegrityError, ProgrammingError
@@ -116,6 +117,24 @@ def test_a_failed_statement_sent_for_later_fails_the_transaction(pg_table):
             conn.execute(text("SELECT 1"))
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(tab)).scalar_one() == 0
+
+
+@pytest.mark.parametrize("failing", ["before any row", "after 20,000 rows"])
+def test_a_failed_read_raises_the_servers_error_and_the_connection_goes_on(pg_table, failing):
+    """A read takes COPY TO's rows from libpq itself: the server's error, whether the query fails
+    at once or after sending rows, comes out as psycopg's error for it, and the connection is
+    usable once the transaction is rolled back."""
+    engine, tab = pg_table
+    with engine.begin() as conn:
+        bulk_insert(conn, tab, _rows(range(30_000)))
+    column = text("no_such_column") if failing == "before any row" else (100 / (tab.c.id - 20_000)).label("q")
+    expected = psycopg.errors.UndefinedColumn if failing == "before any row" else psycopg.errors.DivisionByZero
+    with pytest.raises(expected):
+        with engine.begin() as conn:
+            read_frame(conn, select(tab.c.id, column))       # in the order copied in: no sort first
+    with engine.begin() as conn:
+        assert len(read_frame(conn, select(tab.c.id, tab.c.name))) == 30_000
+        assert conn.execute(select(func.count()).select_from(tab)).scalar_one() == 30_000
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
