@@ -173,7 +173,11 @@ class Snapshots:
         """The stored rows of the year's leading months that can be reused (all columns, or
         `columns`), and the first month to build from staging (the next year's January when every
         month is reused)."""
-        first, stored = f"{year}-01", self._stored(year)      # none from the changed month on
+        first = f"{year}-01"
+        if self.until <= first:          # the year changed from its first month: nothing to look up
+            self.starts[year] = first    # (a full refresh asks no query here, so waits for no COPY)
+            return None, first
+        stored = self._stored(year)      # none from the changed month on
         reused, start = [], f"{year + 1}-01"
         for period in sorted(set(stored) | {p for p in self.prints if p.startswith(f"{year}-")}):
             row, data = stored.get(period, (None, None))

@@ -200,3 +200,23 @@ def test_year_facts_hold_every_row_read_before_then_runs(conn):
         pd.testing.assert_frame_equal(getattr(got, name), getattr(before, name), obj=name)
     after = year_facts(conn, 2023, roster, zones)                     # read whole from staging, now empty
     assert all(getattr(after, name).empty for name in parts)
+
+
+@pytest.mark.parametrize("since", ["0000-01", "2023-01", "2022-07"])
+def test_a_year_changed_from_its_first_month_reuses_nothing_without_asking_the_database(conn, since, monkeypatch):
+    """A full refresh asks no query for stored months: on PostgreSQL a query would first wait for
+    every COPY queued on the connection (the year before's marts)."""
+    from sqlalchemy import event
+
+    snapshots = Snapshots(conn, since, month_prints(conn))
+    statements = []
+    listener = lambda *args: statements.append(args[2])          # noqa: E731
+    fetch = snapshot.fetch_rows                                   # PostgreSQL: past SQLAlchemy's events
+    monkeypatch.setattr(snapshot, "fetch_rows", lambda c, statement: statements.append(statement) or fetch(c, statement))
+    event.listen(conn, "before_cursor_execute", listener)
+    try:
+        assert snapshots.reusable(2023) == (None, "2023-01")
+    finally:
+        event.remove(conn, "before_cursor_execute", listener)
+    assert statements == []
+    assert snapshots.starts[2023] == "2023-01"
