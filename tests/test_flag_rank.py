@@ -26,3 +26,19 @@ def test_cluster_ranks_match_a_pairwise_count_with_ties_blanks_and_no_cluster():
                                if frame["eligible"][j] and frame["cluster"][j] == frame["cluster"][i])
         assert ranked["cluster_rank"][i] == expected, i
         assert bool(ranked["recommended"][i]) == (expected is not None and expected <= 3)
+
+
+def test_reasons_and_their_joined_column_are_those_of_a_plain_loop():
+    from warehouse.marts.award_rules import _reasons, join_reason_columns
+
+    rng = random.Random(3)
+    n = 300
+    passed = np.array([rng.random() < 0.6 for _ in range(n)])
+    counts, names = np.array([rng.randrange(-5, 40) for _ in range(n)]), [f"T{i}" for i in range(n)]
+    got = _reasons(passed, lambda c, t: f"{t}: {c} ({type(c).__name__})", counts, names)
+    assert got == [None if ok else f"{t}: {c} (int)" for ok, c, t in zip(passed.tolist(), counts.tolist(), names)]
+
+    named = {label: [rng.choice([None, "", f"{label} sai {i}"]) for i in range(n)] for label in ("báo cáo", "BHXH", "tăng trưởng")}
+    expected = [" | ".join(f"{label}: {named[label][i]}" for label in named if named[label][i]) or None for i in range(n)]
+    assert join_reason_columns(named) == expected
+    assert join_reason_columns({}) == []

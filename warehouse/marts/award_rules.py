@@ -102,14 +102,14 @@ class EnterpriseYear:
                 problems.append(f"{late.bit_count()} báo cáo trễ hạn (tháng {_months(late)}/{self.year}), "
                                 f"chỉ cho phép tối đa {allowed}")
             return "; ".join(problems)
-        return passed, _reasons(passed, reason, missing.tolist(), late.tolist())
+        return passed, _reasons(passed, reason, missing, late)
 
     def budget(self, taxes: list[str]) -> Criterion:
         total = self._get(taxes, "budget")
         floor = int(Decimal(str(self.rule("min_budget_paid"))) * DIVISORS["budget_paid"] // 1)
         passed = total > floor            # integers: total > floor(min) is total > min
         return passed, _reasons(passed, lambda t: f"tổng nộp ngân sách năm {self.year} là "
-                                                  f"{_vnd(float(exact(t, 'budget_paid')))} tỷ đồng", total.tolist())
+                                                  f"{_vnd(float(exact(t, 'budget_paid')))} tỷ đồng", total)
 
     def social_insurance(self, taxes: list[str]) -> Criterion:
         period, arrears = self._get(taxes, "latest_period", None), self._get(taxes, "arrears", np.nan)
@@ -120,7 +120,7 @@ class EnterpriseYear:
             if period is None or period != period:
                 return f"không có báo cáo tháng nào trong năm {self.year} để xác định nợ BHXH"
             return f"còn nợ BHXH {_vnd(arrears)} triệu đồng tại kỳ {period[5:]}/{self.year}"
-        return passed, _reasons(passed, reason, period.tolist(), arrears.tolist())
+        return passed, _reasons(passed, reason, period, arrears)
 
     def compliance(self, taxes: list[str]) -> Criterion:
         passed = np.array([t not in self._bad for t in taxes], dtype=bool)
@@ -141,7 +141,7 @@ class EnterpriseYear:
                 return "không có số liệu năm trước (sản xuất năm trước bằng 0)"
             return f"sản xuất giảm {_vn_pct(abs(g))} so với cùng kỳ {self.year - 1} (tháng {_months(m)})"
         noted = passed & based         # only those without a base carry a note when they pass
-        return passed, _reasons(noted, reason, months.tolist(), before.tolist(), growth.tolist()), growth
+        return passed, _reasons(noted, reason, months, before, growth), growth
 
     def initiative(self, taxes: list[str]) -> Criterion:
         count = self._get(taxes, "initiatives", np.nan).astype(float)
@@ -167,9 +167,15 @@ class EnterpriseYear:
 Criterion = tuple[np.ndarray, list]     # passed per enterprise; the reason (None when passed) per enterprise
 
 
-def _reasons(passed: np.ndarray, reason, *columns: list) -> list[str | None]:
-    """`reason(*values)` for the enterprises that failed, None for the others."""
-    return [None if ok else reason(*values) for ok, *values in zip(passed.tolist(), *columns)]
+def _reasons(passed: np.ndarray, reason, *columns: np.ndarray | list) -> list[str | None]:
+    """`reason(*values)` (Python values) for the enterprises that failed, None for the others; only
+    the failures are visited."""
+    failed = np.flatnonzero(~np.asarray(passed, dtype=bool))
+    out: list[str | None] = [None] * len(passed)
+    picked = [c[failed].tolist() if isinstance(c, np.ndarray) else [c[i] for i in failed.tolist()] for c in columns]
+    for i, *values in zip(failed.tolist(), *picked):
+        out[i] = reason(*values)
+    return out
 
 
 def _by_tax(taxes, values: np.ndarray) -> pd.Series:
@@ -255,9 +261,16 @@ def join_reasons(named: list[tuple[str, Verdict]]) -> str | None:
 
 
 def join_reason_columns(named: dict[str, list[str | None]]) -> list[str | None]:
-    """`join_reasons` for whole columns: criterion label -> the reason (or None) per row."""
-    labelled = [[r and f"{label}: {r}" for r in reasons] for label, reasons in named.items()]
-    return [" | ".join(filter(None, row)) or None for row in zip(*labelled)]
+    """`join_reasons` for whole columns: criterion label -> the reason (or None) per row; only the
+    rows with some reason are visited."""
+    parts: dict[int, list[str]] = {}
+    for label, reasons in named.items():
+        for i in [i for i, r in enumerate(reasons) if r]:
+            parts.setdefault(i, []).append(f"{label}: {reasons[i]}")
+    out: list[str | None] = [None] * len(next(iter(named.values()), []))
+    for i, found in parts.items():
+        out[i] = " | ".join(found)
+    return out
 
 
 def frame_or_empty(rows: list[dict], columns: list[str]) -> pd.DataFrame:
