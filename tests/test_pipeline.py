@@ -86,21 +86,26 @@ def _k(r):
     return (r["tax_code"], r["phase"])
 
 
-def test_rows_for_an_unknown_enterprise_load_once_the_roster_catches_up(prefect_harness, tmp_path):
-    url = f"sqlite:///{tmp_path / 'w.db'}"
+@pytest.mark.parametrize("warehouse", ["sqlite", "postgresql"])
+def test_rows_for_an_unknown_enterprise_load_once_the_roster_catches_up(prefect_harness, tmp_path, request, warehouse):
+    """The second run brings the roster's new enterprise and a new month: the stored file waiting
+    for it is validated again, the new one once."""
+    url = f"sqlite:///{tmp_path / 'w.db'}" if warehouse == "sqlite" else request.getfixturevalue("pg_url")
     landing = tmp_path / "landing"
     small.roster(landing, rows=[f"{small.A},Công ty A,QC,Cụm 1,FDI,,hoạt động,01/01/2020"])
     small.monthly(landing, "monthly_report/m.csv", [small.monthly_row(small.A, "2023-01"),
                                                    small.monthly_row(small.B, "2023-01", production="2000")])
     run_nightly(landing, url)
-    rej = query(url, "SELECT reason_code, value FROM mart_rejections")
+    rej = query(url, f"SELECT reason_code, value FROM {mart_sql(url, 'rejections')}")
     assert rej == [{"reason_code": "unknown_enterprise", "value": small.B}]
     small.roster(landing, "enterprises/roster2.csv", [f"{small.B},Công ty B,DT,Cụm 1,trong nước,,hoạt động,01/01/2020"])
+    small.monthly(landing, "monthly_report/m2.csv", [small.monthly_row(small.A, "2023-02", production="500"),
+                                                    small.monthly_row(small.B, "2023-02", production="700")])
     run_nightly(landing, url)
-    assert query(url, "SELECT * FROM mart_rejections") == []
-    assert {r["tax_code"] for r in query(url, "SELECT tax_code FROM mart_enterprises")} == {small.A, small.B}
-    prod = query(url, "SELECT actual FROM mart_phase_progress WHERE phase='P1' AND indicator='production'")
-    assert prod[0]["actual"] == pytest.approx(3.0)
+    assert query(url, f"SELECT * FROM {mart_sql(url, 'rejections')}") == []
+    assert {r["tax_code"] for r in query(url, f"SELECT tax_code FROM {mart_sql(url, 'enterprises')}")} == {small.A, small.B}
+    prod = query(url, f"SELECT actual FROM {mart_sql(url, 'phase_progress')} WHERE phase='P1' AND indicator='production'")
+    assert float(prod[0]["actual"]) == pytest.approx(4.2)        # 1000 + 2000 + 500 + 700 triệu đồng
 
 
 def test_a_run_whose_only_new_file_is_rejected_whole_lists_it(prefect_harness, tmp_path):
