@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete, insert, select
 
-from tasks.snapshot import Snapshots, drop_other_years, month_prints, read_ahead, stored_roster
 from tasks.plan import Plan, load_plan
+from tasks.snapshot import Snapshots, drop_other_years, month_prints, read_ahead, stored_roster
 from tasks.transform import (OUTLIER_COLUMNS, PRIOR_YEAR_COLUMNS, Versions, YearFacts, data_years, period_parts,
                              reports_ahead, roster_versions, tax_codes, year_facts, zone_versions)
 from warehouse.dialect import bulk_insert, execute_later
@@ -135,8 +135,8 @@ def derived_warnings(facts: YearFacts, start: str) -> pd.DataFrame:
             keys.append(coded[recent])
     monthly = pd.concat(parts, ignore_index=True).reindex(columns=WARNED_COLUMNS) if parts else facts.reports
     taxes = np.concatenate(keys) if keys else codes.reports, len(codes.keys)
-    frames = [f for f in (late_reports(monthly[_month_index(monthly) >= _period_index(start)]),
-                          outliers(monthly, start, taxes)) if not f.empty]
+    late = (_month_index(monthly) >= _period_index(start)) & monthly["late"].eq(True).fillna(False).to_numpy(dtype=bool)
+    frames = [f for f in (late_reports(monthly[late]), outliers(monthly, start, taxes)) if not f.empty]   # late rows only taken
     found = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["period"])
     return found[found["period"] >= start]
 
