@@ -355,10 +355,16 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
             changed.add(form)
             years = None if years is None or touched is None else years | touched
 
+        waiting = None
         for form in FORM_ORDER:
             fresh_all: list[int] = []
             batches = _batches([f for f in new if f.form == form], lambda f: f.size, settings.batch_bytes)
             deferred = load.defer_indexes(conn, form) if len(batches) > 1 else []     # many files, empty tables
+            # Files waiting for a roster or zone change, asked once both are loaded, for every other
+            # form at once: the answer holds until each form retries its own (fresh files are not
+            # retried), and the forms after this one go on while its COPYs and index builds run.
+            if waiting is None and form not in REFERENCE_FORMS and changed & set(REFERENCE_FORMS):
+                waiting = load.files_to_retry(conn)
             for batch in batches:
                 read = step(f"read:{form}", read_files, batch)
                 current_context()     # read before ingest: a query after it would wait for the raw rows' COPY
@@ -371,7 +377,8 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
             load.rebuild_indexes(conn, deferred)
             again = set(reprocess(conn, form)) if reprocess else set()
             if changed & set(REFERENCE_FORMS):          # the roster or the zones moved: retry waiting rows
-                again |= set(load.files_to_retry(conn, form))
+                asked = waiting if form not in REFERENCE_FORMS else load.files_to_retry(conn)
+                again |= set(asked.result().get(form, []))
             # Fresh files were validated against today's roster and zones, unless a later batch of
             # the roster or zones itself changed them.
             done = set() if form in REFERENCE_FORMS and len(batches) > 1 else set(fresh_all)

@@ -3,6 +3,7 @@ file's earlier rows, so re-validating a file (retry, backfill) is idempotent."""
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from datetime import datetime
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from sqlalchemy.schema import CreateIndex, DropIndex
 from tasks.archive import read_batch
 from tasks.discover import LandingFile
 from tasks.forms import FORMS
-from warehouse.dialect import bulk_insert, execute_later, insert_arrow, read_frame, reserve_ids
+from warehouse.dialect import bulk_insert, execute_later, insert_arrow, read_frame, read_frame_later, reserve_ids
 from warehouse.schema import table
 
 
@@ -78,7 +79,10 @@ def defer_indexes(conn: Connection, form: str) -> list:
 
 def rebuild_indexes(conn: Connection, statements: list) -> None:
     """The indexes `defer_indexes` dropped, built in the background, queued behind the rows' COPYs
-    (the uniqueness of each file's row numbers is checked then)."""
+    (the uniqueness of each file's row numbers is checked then). One process each, not PostgreSQL's
+    parallel build: the run's Python goes on with the next forms on the other core meanwhile."""
+    if statements:
+        execute_later(conn, text("SET LOCAL max_parallel_maintenance_workers = 0"))
     for statement in statements:
         execute_later(conn, statement)
 
@@ -141,11 +145,23 @@ def read_raw(conn: Connection, form: str, file_ids: list[int], archive: Path | N
     return frame.sort_values(["_file_id", "_row_number"], kind="stable").reset_index(drop=True)
 
 
-def files_to_retry(conn: Connection, form: str) -> list[int]:
-    """Files with rows rejected for an enterprise or zone nobody knew yet."""
+def files_to_retry(conn: Connection) -> Future:
+    """Files with rows rejected for an enterprise or zone nobody knew yet: a future of form -> their
+    sorted ids (on PostgreSQL the query is queued behind the COPYs in flight, and the caller goes on)."""
     rej = _t(conn, "staging", "rejections")
-    query = select(rej.c.file_id).where(rej.c.form == form, rej.c.retry == True).distinct()  # noqa: E712
-    return sorted(conn.execute(query).scalars())
+    query = select(rej.c.form, rej.c.file_id).where(rej.c.retry == True).distinct()  # noqa: E712
+    future: Future = Future()
+
+    def answer(done: Future) -> None:
+        if done.exception() is not None:
+            future.set_exception(done.exception())
+            return
+        found: dict[str, list[int]] = {}
+        for form, file_id in sorted(zip(done.result()["form"], done.result()["file_id"].astype(int))):
+            found.setdefault(form, []).append(int(file_id))
+        future.set_result(found)
+    read_frame_later(conn, query).add_done_callback(answer)
+    return future
 
 
 def _per_file(conn: Connection, column: str, file_ids: list[int]) -> dict:
