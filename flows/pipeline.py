@@ -378,7 +378,7 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
             again = set(reprocess(conn, form)) if reprocess else set()
             if changed & set(REFERENCE_FORMS):          # the roster or the zones moved: retry waiting rows
                 asked = waiting if form not in REFERENCE_FORMS else load.files_to_retry(conn)
-                again |= set(asked.result().get(form, []))
+                again |= load.waiting_in(asked.result(), form)
             # Fresh files were validated against today's roster and zones, unless a later batch of
             # the roster or zones itself changed them.
             done = set() if form in REFERENCE_FORMS and len(batches) > 1 else set(fresh_all)

@@ -146,22 +146,15 @@ def read_raw(conn: Connection, form: str, file_ids: list[int], archive: Path | N
 
 
 def files_to_retry(conn: Connection) -> Future:
-    """Files with rows rejected for an enterprise or zone nobody knew yet: a future of form -> their
-    sorted ids (on PostgreSQL the query is queued behind the COPYs in flight, and the caller goes on)."""
+    """Files with rows rejected for an enterprise or zone nobody knew yet: a future of their (form,
+    file_id) rows (on PostgreSQL the query is queued behind the COPYs in flight; the caller goes on)."""
     rej = _t(conn, "staging", "rejections")
-    query = select(rej.c.form, rej.c.file_id).where(rej.c.retry == True).distinct()  # noqa: E712
-    future: Future = Future()
+    return read_frame_later(conn, select(rej.c.form, rej.c.file_id).where(rej.c.retry == True).distinct())  # noqa: E712
 
-    def answer(done: Future) -> None:
-        if done.exception() is not None:
-            future.set_exception(done.exception())
-            return
-        found: dict[str, list[int]] = {}
-        for form, file_id in sorted(zip(done.result()["form"], done.result()["file_id"].astype(int))):
-            found.setdefault(form, []).append(int(file_id))
-        future.set_result(found)
-    read_frame_later(conn, query).add_done_callback(answer)
-    return future
+
+def waiting_in(rows: pd.DataFrame, form: str) -> set[int]:
+    """The file ids of one form among files_to_retry's rows."""
+    return set(rows.loc[rows["form"] == form, "file_id"].astype(int).tolist())
 
 
 def _per_file(conn: Connection, column: str, file_ids: list[int]) -> dict:
