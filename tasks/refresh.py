@@ -267,20 +267,21 @@ def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_sin
     snapshots = Snapshots(conn, warnings_since, prints, reference.fingerprint, ahead)
     by_tax = Versions.of(roster, "tax_code")          # prepared once for every year's lookups
     kept: tuple[int, pd.DataFrame] | None = None      # the last year's reports serve the next year
-    queued: dict[str, tuple | None] = {"reports": None}     # the next year's reports, read ahead
+    upcoming = None                                   # the next year's reports, read ahead
     for year, next_year in zip(years, [*years[1:], None]):
         plan = load_plan(year)
         phases = (changed_phases(plan, year, warnings_since) if monthly_only and warnings_since
-                  and warnings_since != ALL_MONTHS else None)
+                  and warnings_since != ALL_MONTHS else tuple(plan.phases))
         warnings_from = max(warnings_since, f"{year}-01") if warnings_since and warnings_since <= f"{year}-12" else None
 
         def then():
             # Once the year's reads are queued: the next year's reports (read from staging while this
             # year's marts are built), then the DELETEs (PostgreSQL deletes while Python makes the facts).
-            queued["reports"] = reports_ahead(conn, next_year, snapshots) if next_year else None
-            delete_rebuilt(conn, year, tuple(plan.phases) if phases is None else phases, warnings_from)
+            nonlocal upcoming
+            upcoming = reports_ahead(conn, next_year, snapshots) if next_year else None
+            delete_rebuilt(conn, year, phases, warnings_from)
         facts = year_facts(conn, year, by_tax, zones, kept[1] if kept and kept[0] == year - 1 else None, snapshots,
-                           queued["reports"], then)
+                           upcoming, then)
         facts.phases = phases
         snapshots.save(year, facts.reports)             # queued behind the DELETEs
         write_year(conn, facts, warnings_from)

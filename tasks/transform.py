@@ -359,24 +359,20 @@ def monthly_of_year(conn: Connection, year: int, roster: pd.DataFrame | Versions
     return months_in_order(stored, frame)
 
 
-def reports_ahead(conn: Connection, year: int, snapshots) -> tuple[pd.DataFrame | None, str, Future]:
-    """What monthly_of_year takes for a year: its stored months that can be reused (`snapshots`:
-    snapshot.Snapshots, or None: none), and the staged reports of the later months, read while
-    Python goes on (on PostgreSQL they are queued on the connection behind the work in flight)."""
-    stored, start = snapshots.reusable(year) if snapshots is not None else (None, None)
-    return stored, start, read_frame_later(conn, _staged_reports(conn, year, MONTHLY_FIGURES, start))
-
-
-def prior_ahead(conn: Connection, year: int, snapshots) -> tuple[pd.DataFrame | None, str | None, Future]:
-    """What prior_year takes for the year before `year`, read like reports_ahead."""
-    stored, start = snapshots.reusable(year - 1, PRIOR_YEAR_COLUMNS) if snapshots is not None else (None, None)
-    return stored, start, read_frame_later(conn, _staged_reports(conn, year - 1, OUTLIER_COLUMNS, start))
+def reports_ahead(conn: Connection, year: int, snapshots, figures: tuple[str, ...] = MONTHLY_FIGURES,
+                  columns: list[str] | None = None) -> tuple[pd.DataFrame | None, str | None, Future]:
+    """What monthly_of_year takes for a year (with OUTLIER_COLUMNS and PRIOR_YEAR_COLUMNS: what
+    prior_year takes): its stored months that can be reused (`snapshots`: snapshot.Snapshots, or
+    None: none), and the staged reports of the later months, read while Python goes on (on
+    PostgreSQL they are queued on the connection behind the work in flight)."""
+    stored, start = snapshots.reusable(year, columns) if snapshots is not None else (None, None)
+    return stored, start, read_frame_later(conn, _staged_reports(conn, year, figures, start))
 
 
 def prior_year(conn: Connection, year: int, stored: pd.DataFrame | None = None, start: str | None = None,
                ahead: Future | None = None) -> pd.DataFrame:
     """A year's current reports as the next year reads them (PRIOR_YEAR_COLUMNS), months before
-    `start` taken from `stored`, the others from staging (as read by `ahead`, when given: prior_ahead)."""
+    `start` taken from `stored`, the others from staging (as read by `ahead`, when given: reports_ahead)."""
     fresh = _reports_of_year(conn, year, OUTLIER_COLUMNS, start, ahead)[PRIOR_YEAR_COLUMNS]
     return months_in_order(None if stored is None else stored[PRIOR_YEAR_COLUMNS], fresh)
 
@@ -437,7 +433,8 @@ def year_facts(conn: Connection, year: int, roster: Versions, zones: pd.DataFram
              "land_clearance": read("land_clearance", lambda c: and_(c.period >= f"{year}-01", c.period <= f"{year}-12")),
              "admin_procedures": read("admin_procedures", _in_year("due_on", year)),
              "zone_events": read("zone_events", _in_year("decision_date", year))}
-    prior = prior_ahead(conn, year, snapshots) if last_year_monthly is None else None
+    prior = (reports_ahead(conn, year - 1, snapshots, OUTLIER_COLUMNS, PRIOR_YEAR_COLUMNS)
+             if last_year_monthly is None else None)
     reports = reports or reports_ahead(conn, year, snapshots)
     if then is not None:
         then()

@@ -44,7 +44,7 @@ class EnterpriseYear:
         this, last = facts.reports, facts.prior
         status = monthly_status(facts)
         months, expected = status[["tax_code", "month"]], status["expected"].to_numpy(dtype=bool)   # two columns, not the grid
-        taxes = _ReportTaxes(this, tax_codes(facts))
+        taxes = _ReportTaxes(tax_codes(facts))
         self.figures: dict[str, pd.Series] = {      # each by tax_code; amounts as exact integers
             "missing": _month_mask(months[expected & ~status["received"].to_numpy(dtype=bool)]),
             "late": _month_mask(months[expected & status["reported_late"].to_numpy(dtype=bool)]),
@@ -215,8 +215,8 @@ class _ReportTaxes:
     """The tax codes of this year's reports and then last year's as integer codes (the year's
     TaxCodes), for every figure summed per enterprise."""
 
-    def __init__(self, this: pd.DataFrame, taxes: TaxCodes):
-        self.rows = len(this)
+    def __init__(self, taxes: TaxCodes):
+        self.rows = len(taxes.reports)
         self.codes, self.keys = np.concatenate([taxes.reports, taxes.prior]), taxes.keys
 
     def sum_this(self, values: pd.Series) -> pd.Series:

@@ -51,8 +51,8 @@ def phase_counts(facts) -> pd.DataFrame:
 
 def _phase_counts(facts) -> pd.DataFrame:
     status = monthly_status(facts)
-    # integer keys (the grid's: the roster's sorted codes), one scatter-add per count
-    codes, taxes = tax_codes(facts).operating, tax_codes(facts).keys
+    keyed = tax_codes(facts)          # integer keys (the grid's: the roster's sorted codes), one scatter-add per count
+    codes, taxes = keyed.operating, keyed.keys
     month = status["month"].to_numpy()
     frames = []
     for phase in facts.changed_phases:
