@@ -128,8 +128,9 @@ def _gx_frame(form: Form, typed: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     for col in form.columns:
         if col.reference or (form.name == "zone_events" and col.name == "zone_code"):
             known = ctx.roster_tax_codes if col.reference == "roster" else ctx.zone_codes
-            given = frame[col.name].notna().to_numpy()
-            frame[f"_{col.name}_known"] = np.where(given, frame[col.name].isin(known).to_numpy(), None)
+            # pandas' nullable booleans, not objects: GX's null checks read a mask, not every cell
+            blank = frame[col.name].isna().to_numpy()
+            frame[f"_{col.name}_known"] = pd.arrays.BooleanArray(frame[col.name].isin(known).to_numpy(), blank)
     if form.name == "land_clearance":
         frame["_zone_area"] = frame["zone_code"].map(ctx.zone_areas).astype("float64")
     return frame
