@@ -63,56 +63,96 @@ _PLAIN_NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 def number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """The contract's number rule (section 2), column-wise: both marks -> the last is decimal; only
     commas -> decimal comma; only dots in groups of three -> thousands; otherwise a decimal point.
-    Each cell's marks are found in one pass over the bytes; each spelling is then rewritten to a
-    plain number by Arrow's string kernels on its own cells only."""
+    Every mark is dropped, kept or made the decimal point in one rewrite of the column's bytes, and
+    Arrow's parser reads the plain numbers that gives."""
     text = pa.array(values, type=pa.string(), from_pandas=True)
     if _has_bytes(text, _SPACE_BYTES):         # NBSP's second byte stands for it (and for a few letters)
         text = pc.replace_substring_regex(text, r"[\s\x{a0}]", "")
-    if not _has_bytes(text, _MARK_BYTES) and pc.all(
-            pc.match_substring_regex(text, r"^[+-]?\d{1,15}$")).as_py() is not False:   # whole numbers only
-        return _as_series(_to_float(text), values)
     text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
-    commas, dots, comma_last = _marks(text)
-    comma_decimal = (commas > 0) & comma_last                    # 1.234,5 and 12,5
+    if not _has_bytes(text, _MARK_BYTES):      # whole numbers, mostly
+        return _as_series(_parse_plain(text), values)
+    plain, unreadable = _without_marks(text)
+    return _as_series(np.where(unreadable, np.nan, _parse_plain(plain)), values)
+
+
+def _without_marks(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """The cells as plain numbers: thousands marks dropped, a decimal comma made a point (a cell
+    with more than one comma before a last comma is unreadable, and flagged). From the positions
+    of the marks in the array's bytes, not a pass of string kernels per spelling."""
+    text = _from_zero(text)
+    n, bounds, data = len(text), *_cell_bytes(text)
+    at = np.flatnonzero((data == ord(",")) | (data == ord(".")))      # each mark's byte
+    if not len(at):                            # the marks _has_bytes saw were outside the cells
+        return text, np.zeros(n, dtype=bool)
+    comma = data[at] == ord(",")
+    cell = _cell_of(bounds, at)
+    commas = np.bincount(cell[comma], minlength=n)
+    dots = np.bincount(cell, minlength=n) - commas
+    last = np.append(cell[1:] != cell[:-1], True)                    # each cell's last mark
+    decimal_comma = np.zeros(n, dtype=bool)                          # 1.234,5 and 12,5
+    decimal_comma[cell[last]] = comma[last]
     thousands = _matching(text, np.flatnonzero((dots > 0) & (commas == 0)), r"^[+-]?\d{1,3}(\.\d{3})+$")
-    parsed = np.full(len(text), np.nan)
-    for rows, rewrite in (
-            (comma_decimal & (commas == 1), lambda t: pc.replace_substring(pc.replace_substring(t, ".", ""), ",", ".")),
-            ((commas > 0) & ~comma_decimal, lambda t: pc.replace_substring(t, ",", "")),      # 1,234.5
-            (thousands, lambda t: pc.replace_substring(t, ".", "")),                         # 1.234.567
-            ((commas == 0) & ~thousands, lambda t: t)):
-        _parse_plain(text, np.flatnonzero(rows), rewrite, parsed)
-    return _as_series(parsed, values)
+    # A comma is the decimal point of a decimal-comma cell and a thousands mark anywhere else
+    # (1,234.5); a dot is a thousands mark in a decimal-comma cell and in 1.234.567.
+    in_decimal_comma = decimal_comma[cell]
+    drop = np.where(comma, ~in_decimal_comma, in_decimal_comma | thousands[cell])
+    rewritten = data.copy()
+    rewritten[at[comma & in_decimal_comma]] = ord(".")
+    keep = np.ones(len(data), dtype=bool)
+    keep[at[drop]] = False
+    dropped = np.concatenate([[0], np.cumsum(np.bincount(cell[drop], minlength=n))])
+    plain = pa.StringArray.from_buffers(n, pa.py_buffer((bounds - dropped).astype(np.int32)),
+                                        pa.py_buffer(rewritten[keep]), text.buffers()[0], text.null_count)
+    return plain, decimal_comma & (commas > 1)
 
 
-def _marks(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per cell: its commas, its dots, and whether its last mark is a comma; from a running count
-    of the marks over the array's bytes, read where each cell starts and ends."""
-    bounds = np.frombuffer(text.buffers()[1], dtype=np.int32)[text.offset:text.offset + len(text) + 1]
-    data = np.frombuffer(text.buffers()[2] or b"", dtype=np.uint8)
-    is_mark = (data == ord(",")) | (data == ord("."))
-    marks_before = np.zeros(len(data) + 1, dtype=np.int32)
-    np.cumsum(is_mark, out=marks_before[1:])
-    first, end = marks_before[bounds[:-1]], marks_before[bounds[1:]]
-    comma = data[np.flatnonzero(is_mark)] == ord(",")          # each mark, in order: a comma?
-    commas_before = np.zeros(len(comma) + 1, dtype=np.int32)
-    np.cumsum(comma, out=commas_before[1:])
-    commas = commas_before[end] - commas_before[first]
-    return commas, end - first - commas, (end > first) & np.append(comma, False)[end - 1]
-
-
-def _parse_plain(text: pa.Array, rows: np.ndarray, rewrite, parsed: np.ndarray) -> None:
-    """The cells at `rows`, rewritten as plain numbers, into `parsed` where they are well formed.
-    Arrow's parser reads nothing the plain-number pattern refuses but 'inf' and 'nan', which are
-    unreadable anyway; so the pattern runs only when Arrow refuses a cell."""
-    if not len(rows):
-        return
-    plain = rewrite(text.take(rows))
+def _parse_plain(plain: pa.Array) -> np.ndarray:
+    """Plain numbers as floats, NaN where a cell is not one, read by Arrow's parser. When it refuses
+    a cell, it still reads the cells of digits with at most one inner point, and only the others are
+    matched against the plain-number pattern (Arrow reads nothing the pattern refuses but 'inf' and
+    'nan', which are unreadable anyway)."""
     try:
-        parsed[rows] = pc.cast(plain, pa.float64()).to_numpy(zero_copy_only=False)
+        return pc.cast(plain, pa.float64()).to_numpy(zero_copy_only=False)
     except pa.ArrowInvalid:
-        ok = pc.match_substring_regex(plain, _PLAIN_NUMBER).fill_null(False)
-        parsed[rows[ok.to_numpy(zero_copy_only=False)]] = _to_float(plain.filter(ok))
+        pass
+    plain = _from_zero(plain)
+    parsed = np.full(len(plain), np.nan)
+    simple = _digits_with_a_point(plain)
+    parsed[simple] = pc.cast(plain.filter(simple), pa.float64()).to_numpy(zero_copy_only=False)
+    rest = np.flatnonzero(~simple & plain.is_valid().to_numpy(zero_copy_only=False))
+    others = plain.take(rest)
+    ok = pc.match_substring_regex(others, _PLAIN_NUMBER).fill_null(False)
+    parsed[rest[ok.to_numpy(zero_copy_only=False)]] = _to_float(others.filter(ok))
+    return parsed
+
+
+def _digits_with_a_point(plain: pa.Array) -> np.ndarray:
+    """Per cell: digits, with at most one point between two of them (1234 and 12.5, not 1. or .5)."""
+    bounds, data = _cell_bytes(plain)
+    odd = np.flatnonzero((data < ord("0")) | (data > ord("9")))        # bytes that are not digits
+    cell = _cell_of(bounds, odd)
+    inner = (data[odd] == ord(".")) & (odd > bounds[cell]) & (odd < bounds[cell + 1] - 1)
+    n = len(plain)
+    wrong = np.bincount(cell[~inner], minlength=n) + np.bincount(cell[inner], minlength=n) // 2
+    return (wrong == 0) & (np.diff(bounds) > 0) & plain.is_valid().to_numpy(zero_copy_only=False)
+
+
+def _from_zero(text: pa.Array) -> pa.Array:
+    """A string array whose offsets and validity start at its first cell (a slice is copied)."""
+    return text.take(np.arange(len(text))) if text.offset else text
+
+
+def _cell_bytes(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Where each cell of `text` (from _from_zero) starts and ends in its bytes, and those bytes."""
+    bounds = np.frombuffer(text.buffers()[1], dtype=np.int32)[:len(text) + 1]
+    data = text.buffers()[2]
+    data = np.frombuffer(data, dtype=np.uint8)[bounds[0]:bounds[-1]] if data is not None else np.zeros(0, np.uint8)
+    return bounds - bounds[0], data
+
+
+def _cell_of(bounds: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """The cell each byte position is in."""
+    return np.searchsorted(bounds, positions, side="right") - 1
 
 
 _SPACE_BYTES = b"\t\n\x0c\r \xa0"      # RE2's \s, and NBSP

@@ -163,15 +163,26 @@ def test_numbers_column_wise_agree_with_the_rule_cell_by_cell(alphabet, dtype):
         assert (got if got == got else None, bool(is_bad)) == (value, unreadable), repr(cell)
 
 
-def test_numbers_of_a_slice_agree_with_the_rule():
+@pytest.mark.parametrize("sliced", ["pandas", "arrow"])
+def test_numbers_of_a_slice_agree_with_the_rule(sliced):
     """A slice of an Arrow-backed column: its strings start inside the buffers (no blank spaces, which
-    would have the column rewritten first)."""
+    would have the column rewritten first). Sliced by pandas, the offsets start past 0; sliced by
+    Arrow, so does the array (its offsets and validity are read from its offset)."""
     rng = random.Random(7)
-    cells = ["".join(rng.choice("0123456789.,-") for _ in range(rng.randint(1, 12))) for _ in range(5_000)]
-    out, bad = coerce.number(pd.Series(cells, dtype="str").iloc[3:])
+    cells = ["".join(rng.choice("0123456789.,-") for _ in range(rng.randint(0, 12))) or None for _ in range(5_000)]
+    if sliced == "pandas":
+        column = pd.Series(cells, dtype="str").iloc[3:]
+    else:
+        column = pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array([pa.array(cells, pa.string()).slice(3)])))
+    out, bad = coerce.number(column)
     for cell, got, is_bad in zip(cells[3:], out, bad):
         value, unreadable = _contract_number(cell)
         assert (got if got == got else None, bool(is_bad)) == (value, unreadable), repr(cell)
+
+
+def test_numbers_of_a_slice_whose_marks_are_all_outside_it():
+    out, bad = coerce.number(pd.Series(["1,5", "2.000", "3", None, "40"], dtype="str").iloc[2:])
+    assert out.tolist()[0] == 3.0 and pd.isna(out.tolist()[1]) and out.tolist()[2] == 40.0 and not bad.any()
 
 
 _DMY_CELL = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})(?:[ T]+([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?)?")
