@@ -138,22 +138,34 @@ def fast_csv(form: Form, data: bytes, path: str) -> RawSubmission | None:
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     if lines != table.num_rows + 1:  # blank lines or quoted line breaks: numbering needs the careful reader
         return None
-    columns = {name: _blank_is_null(table.column(i)) for i, name in known.items()}
+    columns = _blanks_as_null({name: table.column(i) for i, name in known.items()})
     text = pa.table([columns.get(name, pa.nulls(table.num_rows, pa.string())) for name in form.column_names]
                     + [pa.array(np.arange(2, table.num_rows + 2))], names=[*form.column_names, "_row_number"])
-    filled = functools.reduce(pc.or_, [pc.is_valid(c) for c in columns.values()])
-    text = text if pc.all(filled).as_py() else text.filter(filled)       # blank rows out (a copy: only if any)
+    if not any(c.null_count == 0 for c in columns.values()):     # else no row can be blank
+        filled = functools.reduce(pc.or_, [pc.is_valid(c) for c in columns.values()])
+        text = text if pc.all(filled).as_py() else text.filter(filled)       # blank rows out (a copy: only if any)
     warnings = _warn_unknown(path, form, headers, known, 1)
     if any(col.kind == CCCD for col in form.columns):    # IDs are replaced as they are read
         return RawSubmission(_frame(form, text.to_pandas()), warnings)
     return RawSubmission(text, warnings)
 
 
-def _blank_is_null(column):
-    """Empty and whitespace-only cells as missing. Tested without copying the strings (is_space is
-    trim_whitespace's test, code point for code point), and the column is rebuilt only if any."""
-    blank = pc.or_(pc.equal(column, ""), pc.utf8_is_space(column))
-    return pc.if_else(blank, None, column) if pc.any(blank).as_py() else column
+def _blanks_as_null(columns: dict[str, pa.ChunkedArray]) -> dict[str, pa.ChunkedArray]:
+    """Empty and whitespace-only cells as missing (is_space is trim_whitespace's test, code point for
+    code point). A file's columns are tested together, as one array: a monthly file is a few thousand
+    rows, and a kernel call per column cost more than the test. A column is rebuilt only if it has any."""
+    if not columns:
+        return columns
+    cells = pa.chunked_array([chunk for column in columns.values() for chunk in column.chunks], pa.string())
+    blank = pc.or_(pc.equal(cells, ""), pc.utf8_is_space(cells))
+    if not pc.any(blank).as_py():
+        return columns
+    blank, start, out = blank.combine_chunks(), 0, {}
+    for name, column in columns.items():
+        mine = blank.slice(start, len(column))
+        out[name] = pc.if_else(mine, None, column) if pc.any(mine).as_py() else column
+        start += len(column)
+    return out
 
 
 def read_xlsx_rows(data: bytes, form: str) -> list[tuple[int, list]]:
@@ -189,15 +201,22 @@ def header_key(text) -> str:
 
 
 def header_map(form: Form) -> dict[str, str]:
+    """Canonical header (header_key of a column's name or Vietnamese header) -> column name."""
+    return _header_map(form.name)
+
+
+@functools.cache             # worked out once per form, not for every file read
+def _header_map(form_name: str) -> dict[str, str]:
     names = {}
-    for col in form.columns:
+    for col in FORMS[form_name].columns:
         names[header_key(col.name)] = col.name
         names[header_key(col.header_vi)] = col.name
     return names
 
 
 def _match_header(cells: list, names: dict[str, str]) -> dict[int, str]:
-    return {i: names[header_key(c)] for i, c in enumerate(cells) if header_key(c) in names}
+    keys = {i: header_key(c) for i, c in enumerate(cells)}
+    return {i: names[key] for i, key in keys.items() if key in names}
 
 
 def _missing_column(form: Form, found: set[str]) -> FileRejected:
