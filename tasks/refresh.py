@@ -101,9 +101,9 @@ def outliers(current: pd.DataFrame, start: str | None = None, taxes: tuple[np.nd
         median[maybe] = trailing_median_at(wide, row[maybe], m[maybe] - first)
         with np.errstate(invalid="ignore"):
             hit = (values > OUTLIER_FACTOR * median) & (median > 0)
-        rows, med = current[hit], median[hit]
-        if rows.empty:
+        if not hit.any():
             continue
+        rows, med = current[["file_id", "row_number", "period", column]].iloc[np.flatnonzero(hit)], median[hit]
         found.append(pd.DataFrame({
             "file_id": rows["file_id"], "row_number": rows["row_number"], "period": rows["period"],
             "form": "monthly_report", "code": "outlier", "column": column, "value": rows[column].map(lambda v: f"{v:g}"),
@@ -123,19 +123,25 @@ def late_reports(current: pd.DataFrame) -> pd.DataFrame:
                                         for p in late["period"]]})
 
 
+def _late(reports: pd.DataFrame) -> np.ndarray:
+    """Each report's lateness (False where unknown or not kept)."""
+    return reports["late"].eq(True).to_numpy(dtype=bool) if "late" in reports else np.zeros(len(reports), dtype=bool)
+
+
 def derived_warnings(facts: YearFacts, start: str) -> pd.DataFrame:
     """Late-report and outlier warnings of the year's reports from month `start` on, with the
     6 months before it (reaching into the year before) that the outliers' window looks back at."""
     window, codes = _period_index(start) - OUTLIER_WINDOW, tax_codes(facts)
-    parts, keys = [], []
+    parts, keys, flagged = [], [], []
     for frame, coded in ((facts.prior, codes.prior), (facts.reports, codes.reports)):
         recent = _month_index(frame) >= window
         if recent.any():
             parts.append(frame.loc[recent, [c for c in WARNED_COLUMNS if c in frame]])   # only the columns read below
             keys.append(coded[recent])
+            flagged.append(_late(parts[-1]))    # before the year before's rows (no lateness) make it objects
     monthly = pd.concat(parts, ignore_index=True).reindex(columns=WARNED_COLUMNS) if parts else facts.reports
     taxes = np.concatenate(keys) if keys else codes.reports, len(codes.keys)
-    late = (_month_index(monthly) >= _period_index(start)) & monthly["late"].eq(True).fillna(False).to_numpy(dtype=bool)
+    late = (_month_index(monthly) >= _period_index(start)) & (np.concatenate(flagged) if parts else _late(monthly))
     frames = [f for f in (late_reports(monthly[late]), outliers(monthly, start, taxes)) if not f.empty]   # late rows only taken
     found = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["period"])
     return found[found["period"] >= start]
