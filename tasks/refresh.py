@@ -125,7 +125,9 @@ def late_reports(current: pd.DataFrame) -> pd.DataFrame:
 
 def _late(reports: pd.DataFrame) -> np.ndarray:
     """Each report's lateness (False where unknown or not kept)."""
-    return reports["late"].eq(True).to_numpy(dtype=bool) if "late" in reports else np.zeros(len(reports), dtype=bool)
+    if "late" not in reports:
+        return np.zeros(len(reports), dtype=bool)
+    return reports["late"].eq(True).fillna(False).to_numpy(dtype=bool)      # a nullable column's NA too
 
 
 def derived_warnings(facts: YearFacts, start: str) -> pd.DataFrame:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from tasks.refresh import ALL_MONTHS, OUTLIER_COLUMNS, outliers, refresh_marts
+from tasks.refresh import ALL_MONTHS, OUTLIER_COLUMNS, _late, outliers, refresh_marts
 from warehouse.schema import table
 
 
@@ -135,3 +135,13 @@ def test_outliers_just_over_five_times_the_median_are_found_and_five_times_is_no
                          **{c: value if c == "production_value" else 1.0 for c in OUTLIER_COLUMNS}})
     frame = pd.DataFrame(rows)
     assert _found(frame) == _by_hand(frame) == {("A", "2023-04"), ("C", "2023-04")}
+
+
+@pytest.mark.parametrize("dtype", [bool, object, "boolean"])
+def test_lateness_reads_every_kind_of_late_column(dtype):
+    """Facts built now hold plain booleans; a month kept from an earlier run may come back as objects
+    or nullable booleans, with unknown lateness: unknown is not late."""
+    values = [True, False, True] if dtype is bool else [True, None, False]
+    flags = _late(pd.DataFrame({"late": pd.Series(values, dtype=dtype)}))
+    assert flags.dtype == bool and flags.tolist() == [v is True for v in values]
+    assert _late(pd.DataFrame({"period": ["2023-01"]})).tolist() == [False]      # the year before's rows
