@@ -79,8 +79,8 @@ def _without_marks(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
     """The cells as plain numbers: thousands marks dropped, a decimal comma made a point (a cell
     with more than one comma before a last comma is unreadable, and flagged). From the positions
     of the marks in the array's bytes, not a pass of string kernels per spelling."""
-    text = _from_zero(text)
-    n, bounds, data = len(text), *_cell_bytes(text)
+    text = text.take(np.arange(len(text))) if text.offset else text     # a slice: copied, so that its
+    n, bounds, data = len(text), *_cell_bytes(text)                      # validity starts at its first cell
     at = np.flatnonzero((data == ord(",")) | (data == ord(".")))      # each mark's byte
     if not len(at):                            # the marks _has_bytes saw were outside the cells
         return text, np.zeros(n, dtype=bool)
@@ -115,11 +115,11 @@ def _parse_plain(plain: pa.Array) -> np.ndarray:
         return pc.cast(plain, pa.float64()).to_numpy(zero_copy_only=False)
     except pa.ArrowInvalid:
         pass
-    plain = _from_zero(plain)
     parsed = np.full(len(plain), np.nan)
-    simple = _digits_with_a_point(plain)
+    valid = plain.is_valid().to_numpy(zero_copy_only=False)
+    simple = _digits_with_a_point(plain) & valid
     parsed[simple] = pc.cast(plain.filter(simple), pa.float64()).to_numpy(zero_copy_only=False)
-    rest = np.flatnonzero(~simple & plain.is_valid().to_numpy(zero_copy_only=False))
+    rest = np.flatnonzero(valid & ~simple)
     others = plain.take(rest)
     ok = pc.match_substring_regex(others, _PLAIN_NUMBER).fill_null(False)
     parsed[rest[ok.to_numpy(zero_copy_only=False)]] = _to_float(others.filter(ok))
@@ -127,24 +127,20 @@ def _parse_plain(plain: pa.Array) -> np.ndarray:
 
 
 def _digits_with_a_point(plain: pa.Array) -> np.ndarray:
-    """Per cell: digits, with at most one point between two of them (1234 and 12.5, not 1. or .5)."""
+    """Per cell: digits, with at most one point between two of them (1234 and 12.5, not 1. or .5);
+    a missing cell's bytes are read like any other's (the caller sets missing cells aside)."""
     bounds, data = _cell_bytes(plain)
     odd = np.flatnonzero((data < ord("0")) | (data > ord("9")))        # bytes that are not digits
     cell = _cell_of(bounds, odd)
     inner = (data[odd] == ord(".")) & (odd > bounds[cell]) & (odd < bounds[cell + 1] - 1)
     n = len(plain)
     wrong = np.bincount(cell[~inner], minlength=n) + np.bincount(cell[inner], minlength=n) // 2
-    return (wrong == 0) & (np.diff(bounds) > 0) & plain.is_valid().to_numpy(zero_copy_only=False)
-
-
-def _from_zero(text: pa.Array) -> pa.Array:
-    """A string array whose offsets and validity start at its first cell (a slice is copied)."""
-    return text.take(np.arange(len(text))) if text.offset else text
+    return (wrong == 0) & (np.diff(bounds) > 0)
 
 
 def _cell_bytes(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Where each cell of `text` (from _from_zero) starts and ends in its bytes, and those bytes."""
-    bounds = np.frombuffer(text.buffers()[1], dtype=np.int32)[:len(text) + 1]
+    """Where each cell of `text` starts and ends in its bytes (counted from its first cell's), and those bytes."""
+    bounds = np.frombuffer(text.buffers()[1], dtype=np.int32)[text.offset:text.offset + len(text) + 1]
     data = text.buffers()[2]
     data = np.frombuffer(data, dtype=np.uint8)[bounds[0]:bounds[-1]] if data is not None else np.zeros(0, np.uint8)
     return bounds - bounds[0], data

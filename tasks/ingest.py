@@ -154,8 +154,6 @@ def _blanks_as_null(columns: dict[str, pa.ChunkedArray]) -> dict[str, pa.Chunked
     """Empty and whitespace-only cells as missing (is_space is trim_whitespace's test, code point for
     code point). A file's columns are tested together, as one array: a monthly file is a few thousand
     rows, and a kernel call per column cost more than the test. A column is rebuilt only if it has any."""
-    if not columns:
-        return columns
     cells = pa.chunked_array([chunk for column in columns.values() for chunk in column.chunks], pa.string())
     blank = pc.or_(pc.equal(cells, ""), pc.utf8_is_space(cells))
     if not pc.any(blank).as_py():

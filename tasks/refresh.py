@@ -113,9 +113,9 @@ def outliers(current: pd.DataFrame, start: str | None = None, taxes: tuple[np.nd
     return pd.concat(found, ignore_index=True) if found else pd.DataFrame()
 
 
-def late_reports(current: pd.DataFrame) -> pd.DataFrame:
-    """The reports whose first version came after the 10th of the next month (`late`, from the facts)."""
-    late = current[current["late"] == True] if not current.empty else current  # noqa: E712  (None is not late)
+def late_reports(late: pd.DataFrame) -> pd.DataFrame:
+    """The warnings of reports whose first version came after the 10th of the next month (the rows
+    given: derived_warnings picks them by their `late` flag)."""
     return pd.DataFrame({"file_id": late["file_id"], "row_number": late["row_number"], "period": late["period"],
                          "form": "monthly_report",
                          "code": "late_report", "column": "submitted_at", "value": late["period"],

@@ -265,8 +265,9 @@ def join_reason_columns(named: dict[str, list[str | None]]) -> list[str | None]:
     rows with some reason are visited."""
     parts: dict[int, list[str]] = {}
     for label, reasons in named.items():
-        for i in [i for i, r in enumerate(reasons) if r]:
-            parts.setdefault(i, []).append(f"{label}: {reasons[i]}")
+        for i, reason in enumerate(reasons):
+            if reason:
+                parts.setdefault(i, []).append(f"{label}: {reason}")
     out: list[str | None] = [None] * len(next(iter(named.values()), []))
     for i, found in parts.items():
         out[i] = " | ".join(found)
