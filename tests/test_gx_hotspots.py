@@ -107,6 +107,25 @@ def test_same_metric_ids_as_gx_on_every_metric_of_a_validation(monkeypatch):
         assert gx_hotspots._to_id(data, keys, ignore) == own(data, keys, ignore)
 
 
+def test_same_type_names_as_gx_for_every_registered_expectation():
+    """The kept snake-case names are GX's own, asked twice (the second answer is the kept one),
+    for every expectation GX registers and for names its expressions treat specially."""
+    import great_expectations.expectations.expectation as module
+    from great_expectations.expectations.registry import _registered_expectations
+    from great_expectations.util import camel_to_snake as gx_own
+
+    from tasks.validate import _suite, prepare_validation
+
+    prepare_validation()
+    names = [cls.__name__ for cls in _registered_expectations.values()]
+    names += ["", "x", "ABC", "ABCDef", "HTTPServer2Go", "already_snake", "Expect2Values"]
+    assert len(names) > 50 and module.camel_to_snake is not gx_own
+    for _ in range(2):
+        assert [module.camel_to_snake(n) for n in names] == [gx_own(n) for n in names]
+    exp = _suite("monthly_report").expectations[0]
+    assert exp.configuration.type == gx_own(type(exp).__name__)
+
+
 @pytest.mark.parametrize("form", sorted(FORMS))
 def test_same_validation_as_gx_filtering_every_time(form, demo_landing, demo_sqlite, monkeypatch):
     """Each form's demo files (rows that fail included), validated with each row condition's rows
