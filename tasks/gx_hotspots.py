@@ -52,9 +52,7 @@ def apply() -> bool:
     Expectation._get_success_kwargs = _success_kwargs
     Expectation._get_runtime_kwargs = _runtime_kwargs
     IDDict.to_id = _to_id
-    if _gx_snake[0] is None:
-        _gx_snake[0] = expectation_module.camel_to_snake
-        expectation_module.camel_to_snake = lru_cache(maxsize=1024)(_gx_snake[0])    # a pure function of the name
+    expectation_module.camel_to_snake = _snake_case
     if PandasExecutionEngine._apply_row_condition_filter is not _filtered_once:
         _gx_filter[0] = PandasExecutionEngine._apply_row_condition_filter
         PandasExecutionEngine._apply_row_condition_filter = _filtered_once
@@ -96,7 +94,13 @@ def _success_kwarg(self, kwargs: dict, key: str):
     return self._get_success_kwarg(key)          # not a field: GX's own (it logs a warning)
 
 
-_gx_snake: list = [None]                        # GX's own camel_to_snake, once replaced
+# --- an expectation's type name ---------------------------------------------------------------
+
+@lru_cache(maxsize=1024)          # a pure function of the name: one entry per expectation class
+def _snake_case(name: str) -> str:
+    from great_expectations.util import camel_to_snake
+
+    return camel_to_snake(name)
 
 
 # --- a metric's id ----------------------------------------------------------------------------
