@@ -185,11 +185,12 @@ def _delete_year(conn: Connection, name: str, year: int, phases: tuple[str, ...]
 # COPY runs in the background, queued on the connection, and the next statement waits for all of
 # them, so: the year's DELETEs go first, once the reads of its facts are queued (they scan the marts
 # while Python makes the facts, the month snapshots are encoded and the first mart is built); the
-# marts with big COPYs (tens of thousands of rows) are written as they are built, each behind a
-# build long enough to cover the COPY before it; the small marts and the derived warnings are
-# built while the last big COPY runs, and written after it.
-WRITTEN_AS_BUILT = ("merit_collective_eligibility", "merit_individual_eligibility", "reporting_completeness",
-                    "flag_eligibility", "enterprise_scorecard")
+# marts with big COPYs (tens of thousands of rows) are written as they are built, the quickest
+# build first (PostgreSQL starts writing soonest) and the biggest COPY, the scorecard's, next, so
+# that it runs while the flag and the merits (the award rules, judged once) are built; the small
+# marts and the derived warnings are built while the last big COPY runs, and written after it.
+WRITTEN_AS_BUILT = ("reporting_completeness", "enterprise_scorecard", "flag_eligibility",
+                    "merit_collective_eligibility", "merit_individual_eligibility")
 WRITTEN_LAST = ("phase_progress", "zone_phase_rollup", "award_quota")
 
 
