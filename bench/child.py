@@ -18,7 +18,7 @@ from pathlib import Path
 INCREMENTAL_TRIES = 3
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from run import drop_pg_database, pg_database, steps  # noqa: E402  (bench/run.py, this script's folder)
+from run import _pg_admin, drop_pg_database, pg_database, steps  # noqa: E402  (bench/run.py, this script's folder)
 
 
 def _reset_peak() -> None:
@@ -62,6 +62,15 @@ def _copy_of(url: str, name: str) -> str:
     return f"sqlite:///{target}"
 
 
+def _settled(url: str) -> None:
+    """PostgreSQL: a checkpoint first, so that a measured run does not share the disk and cores with
+    the writing out of what the run or copy before it left in the server's buffers (a nightly run
+    comes a day after the last one; the first incremental try here came seconds after a full run
+    that wrote a gigabyte of WAL, and was a third slower than the last)."""
+    if not url.startswith("sqlite"):
+        _pg_admin("CHECKPOINT")
+
+
 def _drop(url: str) -> None:
     if not url.startswith("sqlite:///"):
         return drop_pg_database(url.rsplit("/", 1)[1])
@@ -76,6 +85,7 @@ def _incremental(landing: str, extra: Path, url: str, as_of: str) -> dict:
     tries = []
     for attempt in range(INCREMENTAL_TRIES):
         copy = _copy_of(url, "thidua_bench_incremental")
+        _settled(copy)
         _reset_peak()
         tries.append(_with_month(landing, extra, lambda: nightly(landing, copy, as_of)))
         tries[-1]["max_rss_mib"] = _peak_mib()
@@ -95,6 +105,7 @@ def main() -> None:
     for target in sys.argv[4:]:
         url, archive = target.rsplit("=", 1)
         os.environ["THIDUA_ARCHIVE"] = archive
+        _settled(url)
         _reset_peak()
         full = nightly(landing, url, as_of)
         full["rows_accepted_total"] = sum(full["rows_accepted"].values())
