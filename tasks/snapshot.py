@@ -93,13 +93,13 @@ def from_bytes(blobs: list[bytes]) -> pd.DataFrame:
 
 
 def _decode(blob: bytes, columns: list[str] | None = None) -> pa.Table:
-    """A blob's rows; with `columns`, only those are read (the others' buffers are not even
+    """A blob's rows; with `columns`, only those, in that order (the others' buffers are not even
     decompressed: the year before's reports, of which the next year reads a few columns)."""
-    options = None
-    if columns is not None:
-        schema = pa.ipc.open_stream(blob).schema
-        options = pa.ipc.IpcReadOptions(included_fields=[schema.get_field_index(c) for c in columns])
-    return pa.ipc.open_stream(blob, options=options).read_all()
+    if columns is None:
+        return pa.ipc.open_stream(blob).read_all()
+    schema = pa.ipc.open_stream(blob).schema
+    options = pa.ipc.IpcReadOptions(included_fields=[schema.get_field_index(c) for c in columns])
+    return pa.ipc.open_stream(blob, options=options).read_all().select(columns)   # as a month read ahead gives them
 
 
 # --- stored months read ahead -------------------------------------------------------------

@@ -134,6 +134,19 @@ def test_months_read_ahead_are_used_unless_the_run_rewrote_them(conn):
     assert len(january) == row.rows and (january["production_value"] != -1.0).any()          # read again
 
 
+def test_months_read_ahead_give_the_frame_a_read_now_gives(conn):
+    """The year's months and the year before's (with the columns the next year reads), read ahead
+    on a second connection or read on the run's: the same frame, columns in the same order."""
+    if conn.dialect.name != "postgresql":
+        return
+    prints = month_prints(conn)
+    for year, columns in ((2023, None), (2022, PRIOR_YEAR_COLUMNS)):
+        ahead = snapshot.read_ahead(conn, "2023-12")
+        read_ahead, _ = Snapshots(conn, "2023-12", prints, ahead=ahead).reusable(year, columns)
+        read_now, _ = Snapshots(conn, "2023-12", prints).reusable(year, columns)
+        pd.testing.assert_frame_equal(read_ahead, read_now)
+
+
 def test_an_incremental_refresh_reads_the_stored_months(conn):
     """Stored January production doubled: a refresh from December on shows it, a full one does not."""
     stored = table(conn.dialect.name, "ops", "month_facts")
