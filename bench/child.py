@@ -18,7 +18,7 @@ from pathlib import Path
 INCREMENTAL_TRIES = 3
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from run import _pg_admin, drop_pg_database, pg_database, steps  # noqa: E402  (bench/run.py, this script's folder)
+from run import drop_pg_database, pg_checkpoint, pg_database, steps  # noqa: E402  (bench/run.py, this script's folder)
 
 
 def _reset_peak() -> None:
@@ -68,7 +68,7 @@ def _settled(url: str) -> None:
     comes a day after the last one; the first incremental try here came seconds after a full run
     that wrote a gigabyte of WAL, and was a third slower than the last)."""
     if not url.startswith("sqlite"):
-        _pg_admin("CHECKPOINT")
+        pg_checkpoint()
 
 
 def _drop(url: str) -> None:

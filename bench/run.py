@@ -218,6 +218,10 @@ def drop_pg_database(name: str) -> None:
     _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def pg_checkpoint() -> None:
+    _pg_admin("CHECKPOINT")
+
+
 def _pg_admin(*statements: str) -> None:
     from sqlalchemy import create_engine, text
 
