@@ -265,6 +265,9 @@ def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_sin
     `restaged`: False when no stored monthly file was validated again, so no staged row (and its
     derived warnings) can have gone."""
     ahead = read_ahead(conn, warnings_since)          # before the first wait for the run's COPYs
+    # The roster's lookups, prepared once for every year; while the run's last COPYs land, when
+    # the run read the roster already (the first query below waits for them).
+    by_tax = Versions.of(reference.roster, "tax_code") if reference else None
     prints = month_prints(conn)
     all_years = data_years(conn, {int(period[:4]) for period in prints})
     years = all_years if years is None else sorted(set(years) & set(all_years))
@@ -274,7 +277,7 @@ def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_sin
     reference = reference or Reference.read(conn)
     roster, zones = reference.roster, reference.zones
     snapshots = Snapshots(conn, warnings_since, prints, reference.fingerprint, ahead)
-    by_tax = Versions.of(roster, "tax_code")          # prepared once for every year's lookups
+    by_tax = by_tax if by_tax is not None else Versions.of(roster, "tax_code")
     kept: tuple[int, pd.DataFrame] | None = None      # the last year's reports serve the next year
     upcoming = None                                   # the next year's reports, read ahead
     for year, next_year in zip(years, [*years[1:], None]):
