@@ -67,7 +67,7 @@ def _settled(url: str) -> None:
     the writing out of what the run or copy before it left in the server's buffers (a nightly run
     comes a day after the last one; the first incremental try here came seconds after a full run
     that wrote a gigabyte of WAL, and was a third slower than the last)."""
-    if not url.startswith("sqlite"):
+    if not url.startswith("sqlite:///"):
         pg_checkpoint()
 
 

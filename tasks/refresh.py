@@ -265,8 +265,8 @@ def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_sin
     `restaged`: False when no stored monthly file was validated again, so no staged row (and its
     derived warnings) can have gone."""
     ahead = read_ahead(conn, warnings_since)          # before the first wait for the run's COPYs
-    # The roster's lookups, prepared once for every year; while the run's last COPYs land, when
-    # the run read the roster already (the first query below waits for them).
+    # The roster's lookups, prepared once for every year: while the run's last COPYs land when the
+    # run read the roster already (the first query below waits for them), else once it is read.
     by_tax = Versions.of(reference.roster, "tax_code") if reference else None
     prints = month_prints(conn)
     all_years = data_years(conn, {int(period[:4]) for period in prints})
@@ -274,10 +274,11 @@ def refresh_marts(conn: Connection, years: list[int] | None = None, warnings_sin
     _drop_vanished_years(conn, all_years)
     if warnings_since and restaged:
         _drop_orphan_warnings(conn, warnings_since)
-    reference = reference or Reference.read(conn)
+    if reference is None:
+        reference = Reference.read(conn)
+        by_tax = Versions.of(reference.roster, "tax_code")
     roster, zones = reference.roster, reference.zones
     snapshots = Snapshots(conn, warnings_since, prints, reference.fingerprint, ahead)
-    by_tax = by_tax if by_tax is not None else Versions.of(roster, "tax_code")
     kept: tuple[int, pd.DataFrame] | None = None      # the last year's reports serve the next year
     upcoming = None                                   # the next year's reports, read ahead
     for year, next_year in zip(years, [*years[1:], None]):

@@ -140,9 +140,8 @@ def test_months_read_ahead_give_the_frame_a_read_now_gives(conn):
     if conn.dialect.name != "postgresql":
         assert snapshot.read_ahead(conn, "2023-12") is None       # nothing is read ahead in SQLite
         return
-    prints = month_prints(conn)
+    prints, ahead = month_prints(conn), snapshot.read_ahead(conn, "2023-12")      # one read serves both years
     for year, columns in ((2023, None), (2022, PRIOR_YEAR_COLUMNS)):
-        ahead = snapshot.read_ahead(conn, "2023-12")
         read_ahead, _ = Snapshots(conn, "2023-12", prints, ahead=ahead).reusable(year, columns)
         read_now, _ = Snapshots(conn, "2023-12", prints).reusable(year, columns)
         pd.testing.assert_frame_equal(read_ahead, read_now)
