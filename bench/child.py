@@ -35,6 +35,36 @@ def _peak_mib() -> float:
     return int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
 
 
+def _postgres_cpu() -> float | None:
+    """CPU seconds used so far by the local PostgreSQL's processes (backends, writers, and through
+    the postmaster's counters for its children that ended, parallel workers and closed
+    connections), from /proc; None where no such process can be read (another OS, a remote server)."""
+    tick, total, seen = os.sysconf("SC_CLK_TCK"), 0, False
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() != "postgres":
+                continue
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:               # ended meanwhile
+            continue
+        seen = True
+        utime, stime, cutime, cstime = (int(f) for f in fields[11:15])
+        total += utime + stime + cutime + cstime
+    return total / tick if seen else None
+
+
+def _measured(url: str, run) -> dict:
+    """`run()`'s result, with its peak RSS and, on PostgreSQL, the CPU seconds the server used
+    meanwhile (the flow's start and end touch no warehouse, so that is the run's)."""
+    before = None if url.startswith("sqlite:///") else _postgres_cpu()
+    _reset_peak()
+    result = run()
+    result["max_rss_mib"] = _peak_mib()
+    after = _postgres_cpu() if before is not None else None
+    result["pg_cpu_seconds"] = None if after is None else after - before
+    return result
+
+
 def _with_month(landing: str, extra: Path, run):
     """Run with the held-back month's files in the landing folder, then take them out again."""
     added = []
@@ -86,9 +116,7 @@ def _incremental(landing: str, extra: Path, url: str, as_of: str) -> dict:
     for attempt in range(INCREMENTAL_TRIES):
         copy = _copy_of(url, "thidua_bench_incremental")
         _settled(copy)
-        _reset_peak()
-        tries.append(_with_month(landing, extra, lambda: nightly(landing, copy, as_of)))
-        tries[-1]["max_rss_mib"] = _peak_mib()
+        tries.append(_measured(copy, lambda: _with_month(landing, extra, lambda: nightly(landing, copy, as_of))))
         tries[-1]["steps"] = steps(copy, tries[-1]["run_id"])
     _drop(copy)
     best = min(tries, key=lambda t: t["seconds"])
@@ -106,10 +134,8 @@ def main() -> None:
         url, archive = target.rsplit("=", 1)
         os.environ["THIDUA_ARCHIVE"] = archive
         _settled(url)
-        _reset_peak()
-        full = nightly(landing, url, as_of)
+        full = _measured(url, lambda: nightly(landing, url, as_of))
         full["rows_accepted_total"] = sum(full["rows_accepted"].values())
-        full["max_rss_mib"] = _peak_mib()
         results[url] = {"full": full, "incremental": _incremental(landing, extra, url, as_of)}
     print(json.dumps(results))
 

@@ -259,12 +259,25 @@ def report(label: str, floor: dict, full: dict, incremental: dict, rows: int, to
     print(f"{'ratio pipeline / floor':<34}{wall / floor_total:>10.1f}")
     for method, rate in to_sql.items():
         print(f"{'pandas to_sql rows/s, ' + method:<34}{rate:>10,.0f}   pipeline is {rows / wall / rate:,.2f}x its speed")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    used = _cpu(full)
+    print(f"{'CPU (core-seconds)':<34}{used[0]:>10.2f}   {used[1]}; at best {used[0] / cores:.2f} s on "
+          f"{cores} cores, ratio {used[0] / cores / floor_total:.1f}   (incremental run: {_cpu(incremental)[0]:.2f})")
     print(f"{'peak RSS (MiB)':<34}{full['max_rss_mib']:>10.0f}   (incremental run: "
           f"{incremental['max_rss_mib']:.0f})")
     print(f"{'incremental run, one new month':<34}{incremental['seconds']:>10.2f}   "
           f"{100 * incremental['seconds'] / wall:.1f}% of the full run   (fastest of "
           + ", ".join(f"{t:.2f}" for t in incremental["tries"]) + " s, each on a copy of the full run's warehouse)")
     print(f"{'  its steps':<34}" + ", ".join(f"{s} {t:.2f}" for s, t in incremental["steps"]))
+
+
+def _cpu(run: dict) -> tuple[float, str]:
+    """A run's CPU seconds: its own process's (SQLite's work included), and the local PostgreSQL's
+    while it ran; with how they add up."""
+    python, server = run["cpu_seconds"], run.get("pg_cpu_seconds")
+    if server is None:
+        return python, "the run's process"
+    return python + server, f"the run's process {python:.2f} + PostgreSQL {server:.2f}"
 
 
 def main() -> None:

@@ -32,7 +32,8 @@ def _log(summary: RunSummary) -> None:
 def summary_dict(summary: RunSummary) -> dict:
     return {"run_id": summary.run_id, "files_new": summary.files_new, "files_seen": summary.files_seen,
             "rows_accepted": dict(summary.rows_accepted), "rows_rejected": dict(summary.rows_rejected),
-            "years": summary.years, "seconds": round(summary.seconds, 3), "nothing_new": summary.nothing_new}
+            "years": summary.years, "seconds": round(summary.seconds, 3),
+            "cpu_seconds": round(summary.cpu_seconds, 3), "nothing_new": summary.nothing_new}
 
 
 def task_runner(name: str | None = None, address: str | None = None):

@@ -51,6 +51,7 @@ class RunSummary:
     rows_rejected: Counter = field(default_factory=Counter)   # by reason code
     years: list[int] = field(default_factory=list)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0            # the run's process, every thread (PostgreSQL's work not included)
     steps: list[tuple[str, float]] = field(default_factory=list)
     nothing_new: bool = False
     monthly_since: str | None = None    # earliest month whose monthly reports changed (YYYY-MM)
@@ -316,7 +317,7 @@ def _transient(exc: DBAPIError) -> bool:
 
 
 def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: date) -> RunSummary:
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     summary = RunSummary(kind=kind)
     archive = Path(settings.archive) if settings.archive else None
     with engine.begin() as conn:
@@ -393,7 +394,7 @@ def _execute_once(engine, settings: Settings, kind, period, reprocess, as_of: da
             step("refresh", refresh_findings, conn, run_id)
         step.save()
         _finish_run(conn, run_id, summary)
-    summary.seconds = time.perf_counter() - t0
+    summary.seconds, summary.cpu_seconds = time.perf_counter() - t0, time.process_time() - cpu0
     return summary
 
 
