@@ -52,13 +52,6 @@ def trailing_median_at(wide: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> 
     return np.where(count >= OUTLIER_MIN_MONTHS, (low + high) / 2, np.nan)
 
 
-def trailing_median(wide: np.ndarray, first: int = 0) -> np.ndarray:
-    """trailing_median_at of every cell from column `first` on, as an (enterprise, month) array."""
-    n, months = wide.shape
-    rows, cols = np.divmod(np.arange(n * (months - first)), months - first)
-    return trailing_median_at(wide, rows, cols + first).reshape(n, months - first)
-
-
 def _trailing_least(wide: np.ndarray, first: int) -> np.ndarray:
     """Per row and column from `first` on: the least value of the previous OUTLIER_WINDOW months
     (NaN when none has one)."""

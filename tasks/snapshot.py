@@ -173,21 +173,23 @@ class Snapshots:
         """The stored rows of the year's leading months that can be reused (all columns, or
         `columns`), and the first month to build from staging (the next year's January when every
         month is reused)."""
-        first = f"{year}-01"
-        if self.until <= first:          # the year changed from its first month: nothing to look up
-            self.starts[year] = first    # (a full refresh asks no query here, so waits for no COPY)
-            return None, first
+        # A year changed from its first month has nothing to look up (a full refresh asks no query
+        # here, so waits for no COPY).
+        reused, start = self._leading(year) if self.until > f"{year}-01" else ([], f"{year}-01")
+        self.starts[year] = start
+        return (_frame(reused, columns) if reused else None), start
+
+    def _leading(self, year: int) -> tuple[list[tuple[object, pa.Table | None]], str]:
+        """The stored months that lead the year and still hold, and the first month after them."""
         stored = self._stored(year)      # none from the changed month on
-        reused, start = [], f"{year + 1}-01"
+        reused = []
         for period in sorted(set(stored) | {p for p in self.prints if p.startswith(f"{year}-")}):
             row, data = stored.get(period, (None, None))
             if (period >= self.until or row is None or row.version != FACTS_VERSION or row.roster != self.roster
                     or (row.rows, row.file_ids, row.row_numbers) != self.prints.get(period)):
-                start = period
-                break
+                return reused, period if reused else f"{year}-01"
             reused.append((row, data))
-        start = self.starts[year] = first if not reused else start
-        return (_frame(reused, columns) if reused else None), start
+        return reused, f"{year + 1}-01" if reused else f"{year}-01"
 
     def save(self, year: int, frame: pd.DataFrame) -> None:
         """The months of the year's facts just built from staging, for the next run."""
