@@ -55,6 +55,8 @@ def test_backfill_gives_the_marts_of_one_full_run(prefect_harness, demo_sqlite, 
     empty.mkdir()
     result = backfill("2023-01", "2023-06", str(empty), url, AS_OF)
     assert result["files_new"] == 0 and sum(result["rows_accepted"].values()) > 0
+    # the run's process CPU (the bench adds PostgreSQL's): some, and no more than its cores could give
+    assert 0 < result["cpu_seconds"] <= result["seconds"] * len(os.sched_getaffinity(0)) + 0.05
     assert snapshot(url) == full
 
 
