@@ -21,6 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from run import drop_pg_database, pg_checkpoint, pg_database, steps  # noqa: E402  (bench/run.py, this script's folder)
 
 
+def _on_sqlite(url: str) -> bool:
+    return url.startswith("sqlite:///")
+
+
 def _reset_peak() -> None:
     """Linux: writing 5 to clear_refs resets the process's peak RSS (VmHWM), so each run has its own.
     Where that is not allowed, the peak stays the process's so far (an upper bound)."""
@@ -56,7 +60,7 @@ def _postgres_cpu() -> float | None:
 def _measured(url: str, run) -> dict:
     """`run()`'s result, with its peak RSS and, on PostgreSQL, the CPU seconds the server used
     meanwhile (the flow's start and end touch no warehouse, so that is the run's)."""
-    before = None if url.startswith("sqlite:///") else _postgres_cpu()
+    before = None if _on_sqlite(url) else _postgres_cpu()
     _reset_peak()
     result = run()
     result["max_rss_mib"] = _peak_mib()
@@ -82,7 +86,7 @@ def _with_month(landing: str, extra: Path, run):
 def _copy_of(url: str, name: str) -> str:
     """A copy of the warehouse at `url` (a PostgreSQL database made from it as a template; an
     SQLite backup), for one incremental run."""
-    if not url.startswith("sqlite:///"):
+    if not _on_sqlite(url):
         return pg_database(name, template=url.rsplit("/", 1)[1])
     source = Path(url.removeprefix("sqlite:///"))
     target = source.with_name(f"{name}.db")
@@ -97,12 +101,12 @@ def _settled(url: str) -> None:
     the writing out of what the run or copy before it left in the server's buffers (a nightly run
     comes a day after the last one; the first incremental try here came seconds after a full run
     that wrote a gigabyte of WAL, and was a third slower than the last)."""
-    if not url.startswith("sqlite:///"):
+    if not _on_sqlite(url):
         pg_checkpoint()
 
 
 def _drop(url: str) -> None:
-    if not url.startswith("sqlite:///"):
+    if not _on_sqlite(url):
         return drop_pg_database(url.rsplit("/", 1)[1])
     for suffix in ("", "-wal", "-shm"):
         Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)

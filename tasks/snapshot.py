@@ -175,21 +175,23 @@ class Snapshots:
         month is reused)."""
         # A year changed from its first month has nothing to look up (a full refresh asks no query
         # here, so waits for no COPY).
-        reused, start = self._leading(year) if self.until > f"{year}-01" else ([], f"{year}-01")
-        self.starts[year] = start
+        first = f"{year}-01"
+        reused, after = self._leading(year) if self.until > first else ([], first)
+        start = self.starts[year] = after if reused else first
         return (_frame(reused, columns) if reused else None), start
 
     def _leading(self, year: int) -> tuple[list[tuple[object, pa.Table | None]], str]:
-        """The stored months that lead the year and still hold, and the first month after them."""
+        """The stored months that lead the year and still hold, and the month after them (the
+        first that does not, or the next year's January)."""
         stored = self._stored(year)      # none from the changed month on
         reused = []
         for period in sorted(set(stored) | {p for p in self.prints if p.startswith(f"{year}-")}):
             row, data = stored.get(period, (None, None))
             if (period >= self.until or row is None or row.version != FACTS_VERSION or row.roster != self.roster
                     or (row.rows, row.file_ids, row.row_numbers) != self.prints.get(period)):
-                return reused, period if reused else f"{year}-01"
+                return reused, period
             reused.append((row, data))
-        return reused, f"{year + 1}-01" if reused else f"{year}-01"
+        return reused, f"{year + 1}-01"
 
     def save(self, year: int, frame: pd.DataFrame) -> None:
         """The months of the year's facts just built from staging, for the next run."""
