@@ -39,33 +39,44 @@ def _peak_mib() -> float:
     return int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
 
 
+def _ticks(pid: str) -> tuple[str, int] | None:
+    """A process's name and the CPU it and its ended children used so far (clock ticks), from
+    /proc; None when it is gone or cannot be read."""
+    try:
+        name = Path(f"/proc/{pid}/comm").read_text().strip()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return name, sum(int(f) for f in fields[11:15])          # utime, stime, cutime, cstime
+
+
 def _postgres_cpu() -> float | None:
     """CPU seconds used so far by the local PostgreSQL's processes (backends, writers, and through
     the postmaster's counters for its children that ended, parallel workers and closed
-    connections), from /proc; None where no such process can be read (another OS, a remote server)."""
-    tick, total, seen = os.sysconf("SC_CLK_TCK"), 0, False
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if Path(f"/proc/{pid}/comm").read_text().strip() != "postgres":
-                continue
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:               # ended meanwhile
-            continue
-        seen = True
-        utime, stime, cutime, cstime = (int(f) for f in fields[11:15])
-        total += utime + stime + cutime + cstime
-    return total / tick if seen else None
+    connections); None where no such process can be read (another OS, a remote server)."""
+    seen = [t for t in map(_ticks, filter(str.isdigit, os.listdir("/proc"))) if t and t[0] == "postgres"]
+    return sum(ticks for _, ticks in seen) / os.sysconf("SC_CLK_TCK") if seen else None
+
+
+def _prefect_cpu() -> float | None:
+    """CPU seconds used so far by the bench's Prefect server (bench/run.py gives its process id):
+    it records every flow and task run, on the same cores."""
+    found = _ticks(os.environ.get("THIDUA_BENCH_PREFECT_PID", "none"))
+    return found[1] / os.sysconf("SC_CLK_TCK") if found else None
 
 
 def _measured(url: str, run) -> dict:
-    """`run()`'s result, with its peak RSS and, on PostgreSQL, the CPU seconds the server used
-    meanwhile (the flow's start and end touch no warehouse, so that is the run's)."""
-    before = None if _on_sqlite(url) else _postgres_cpu()
+    """`run()`'s result, with its peak RSS, the CPU seconds the Prefect server used meanwhile and,
+    on PostgreSQL, the database server's (the flow's start and end touch no warehouse, so that is
+    the run's)."""
+    servers = {"prefect_cpu_seconds": _prefect_cpu, "pg_cpu_seconds": None if _on_sqlite(url) else _postgres_cpu}
+    before = {key: read() if read else None for key, read in servers.items()}
     _reset_peak()
     result = run()
     result["max_rss_mib"] = _peak_mib()
-    after = _postgres_cpu() if before is not None else None
-    result["pg_cpu_seconds"] = None if after is None else after - before
+    for key, read in servers.items():
+        after = read() if before[key] is not None else None
+        result[key] = None if after is None else after - before[key]
     return result
 
 

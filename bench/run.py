@@ -162,7 +162,8 @@ def prefect_server(home: Path):
     server = subprocess.Popen([str(REPO / ".venv/bin/prefect"), "server", "start", "--host", "127.0.0.1",
                                "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        yield {"PREFECT_HOME": str(home), "PREFECT_API_URL": f"http://127.0.0.1:{port}/api"}
+        yield {"PREFECT_HOME": str(home), "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+               "THIDUA_BENCH_PREFECT_PID": str(server.pid)}
     finally:
         server.terminate()
         try:
@@ -272,12 +273,12 @@ def report(label: str, floor: dict, full: dict, incremental: dict, rows: int, to
 
 
 def _cpu(run: dict) -> tuple[float, str]:
-    """A run's CPU seconds: its own process's (SQLite's work included), and the local PostgreSQL's
-    while it ran; with how they add up."""
-    python, server = run["cpu_seconds"], run.get("pg_cpu_seconds")
-    if server is None:
-        return python, "the run's process"
-    return python + server, f"the run's process {python:.2f} + PostgreSQL {server:.2f}"
+    """A run's CPU seconds: its own process's (SQLite's work included), the local PostgreSQL's and
+    the bench's Prefect server's while it ran (each where it could be read); with how they add up."""
+    parts = {"the run's process": run["cpu_seconds"], "PostgreSQL": run.get("pg_cpu_seconds"),
+             "Prefect server": run.get("prefect_cpu_seconds")}
+    parts = {name: seconds for name, seconds in parts.items() if seconds is not None}
+    return sum(parts.values()), " + ".join(f"{name} {seconds:.2f}" for name, seconds in parts.items())
 
 
 def main() -> None:
