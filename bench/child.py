@@ -66,9 +66,9 @@ def _prefect_cpu() -> float | None:
 
 
 def _measured(url: str, run) -> dict:
-    """`run()`'s result, with its peak RSS, the CPU seconds the Prefect server used meanwhile and,
-    on PostgreSQL, the database server's (the flow's start and end touch no warehouse, so that is
-    the run's)."""
+    """`run()`'s result, with its peak RSS and the CPU seconds the servers used meanwhile: the
+    Prefect server's (the flow run's start and end included, which the run's own time is not) and,
+    on PostgreSQL, the database's (the flow's start and end touch no warehouse: that is the run's)."""
     servers = {"prefect_cpu_seconds": _prefect_cpu, "pg_cpu_seconds": None if _on_sqlite(url) else _postgres_cpu}
     before = {key: read() if read else None for key, read in servers.items()}
     _reset_peak()
