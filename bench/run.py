@@ -6,8 +6,9 @@
 
 Steps: generate a landing set with the demo generator (CSV monthly files, the
 last month held back); measure the floor (pyarrow CSV read, COPY of the same
-rows into a bare table, one GROUP BY: each the fastest of 3 tries or more); run the pipeline into SQLite and into
-PostgreSQL in one child process (wall time per step from ops.steps, peak RSS);
+rows into a bare table, one GROUP BY: each the fastest of 3 tries or more);
+run the pipeline into SQLite and into PostgreSQL in one child process (wall
+time per step from ops.steps, peak RSS, CPU seconds);
 add the held-back month and time the incremental run (on three copies of the
 warehouse the full run left, the fastest kept); load a subset with
 pandas `to_sql` for comparison. With --repeat N all of it runs N times, into
