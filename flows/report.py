@@ -38,6 +38,8 @@ def plan_years() -> list[int]:
 def summary_text(settings: Settings, summary: RunSummary) -> str:
     lines = [f"thidua {summary.kind} run {summary.run_id}: {summary.files_new} new of {summary.files_seen} "
              f"files in {summary.seconds:.1f} s"]
+    if summary.steps:
+        lines.append("steps: " + step_seconds(summary))
     if summary.nothing_new:
         lines.append("nothing new under the landing folder; marts unchanged")
     for path, code in summary.files_rejected:
@@ -51,6 +53,17 @@ def summary_text(settings: Settings, summary: RunSummary) -> str:
     if years:
         lines += ["", f"phase progress {years[-1]}:", progress_markdown(frame[frame["year"] == years[-1]])]
     return "\n".join(lines)
+
+
+def step_seconds(summary: RunSummary) -> str:
+    """Seconds per kind of step, in the order they first ran (validate:monthly_report and
+    validate:investment count as validate): where a run's time went, in the summary and in the
+    Prefect artifact (ops.steps has each step)."""
+    kinds: dict[str, float] = {}
+    for name, seconds in summary.steps:
+        kind = name.split(":")[0]
+        kinds[kind] = kinds.get(kind, 0.0) + seconds
+    return ", ".join(f"{kind} {seconds:.1f} s" for kind, seconds in kinds.items())
 
 
 def publish_artifact(settings: Settings, summary: RunSummary) -> None:

@@ -236,3 +236,13 @@ def test_dask_task_runner_gives_the_same_marts(prefect_harness, tmp_path):
     nightly.with_options(task_runner=task_runner("dask"))(str(landing), dask, AS_OF)
     assert snapshot(dask) == snapshot(threads)
     assert query(dask, "SELECT count(*) AS n FROM mart_flag_eligibility WHERE year = 2023")[0]["n"] == 14
+
+
+def test_the_run_summary_gives_each_kind_of_step_its_seconds_in_the_order_they_first_ran():
+    from flows.pipeline import RunSummary
+    from flows.report import step_seconds
+
+    summary = RunSummary(steps=[("discover", 0.04), ("read:monthly_report", 0.3), ("validate:monthly_report", 1.0),
+                                ("read:monthly_report", 0.5), ("validate:monthly_report", 1.2),
+                                ("validate:investment", 0.1), ("refresh", 2.0)])
+    assert step_seconds(summary) == "discover 0.0 s, read 0.8 s, validate 2.3 s, refresh 2.0 s"
