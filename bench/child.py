@@ -18,7 +18,7 @@ from pathlib import Path
 INCREMENTAL_TRIES = 3
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from run import drop_pg_database, pg_checkpoint, pg_database, steps  # noqa: E402  (bench/run.py, this script's folder)
+from run import drop_pg_database, pg_checkpoint, pg_database  # noqa: E402  (bench/run.py, this script's folder)
 
 
 def _on_sqlite(url: str) -> bool:
@@ -132,7 +132,6 @@ def _incremental(landing: str, extra: Path, url: str, as_of: str) -> dict:
         copy = _copy_of(url, "thidua_bench_incremental")
         _settled(copy)
         tries.append(_measured(copy, lambda: _with_month(landing, extra, lambda: nightly(landing, copy, as_of))))
-        tries[-1]["steps"] = steps(copy, tries[-1]["run_id"])
     _drop(copy)
     best = min(tries, key=lambda t: t["seconds"])
     best["tries"] = [t["seconds"] for t in tries]

@@ -8,7 +8,7 @@ Steps: generate a landing set with the demo generator (CSV monthly files, the
 last month held back); measure the floor (pyarrow CSV read, COPY of the same
 rows into a bare table, one GROUP BY: each the fastest of 3 tries or more);
 run the pipeline into SQLite and into PostgreSQL in one child process (wall
-time per step from ops.steps, peak RSS, CPU seconds);
+time per step as the run reports it, peak RSS, CPU seconds);
 add the held-back month and time the incremental run (on three copies of the
 warehouse the full run left, the fastest kept); load a subset with
 pandas `to_sql` for comparison. With --repeat N all of it runs N times, into
@@ -198,18 +198,6 @@ def run_child(landing: Path, targets: dict[str, Path], extra: Path, prefect: dic
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def steps(warehouse: str, run_id: int) -> list[tuple[str, float]]:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(warehouse)
-    name = "ops_steps" if warehouse.startswith("sqlite") else "ops.steps"
-    with engine.connect() as conn:
-        rows = conn.execute(text(f"SELECT step, seconds FROM {name} WHERE run_id = :r ORDER BY started_at"),
-                            {"r": run_id}).all()
-    engine.dispose()
-    return [(s, float(t)) for s, t in rows]
-
-
 def pg_database(name: str, template: str | None = None) -> str:
     """A new, empty PostgreSQL database (or a copy of `template`) in place of any of that name."""
     _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
@@ -327,8 +315,6 @@ def measure(args, out: Path, enterprises: int, prefect: dict[str, str]) -> None:
             targets = [(label, pg_database("thidua_bench") if label == "PostgreSQL" else url) for label, url in targets]
         runs.append(run_child(out / "landing", {url: out / f"archive-{label}" for label, url in targets}, out / "extra",
                               prefect))
-        for label, url in targets:         # the step rows of each repeat, before the next empties it
-            runs[-1][url]["full"]["steps"] = steps(url, runs[-1][url]["full"]["run_id"])
     for label, url in targets:
         full, incremental, spread = fastest(runs, url)
         report(label, floors[label], full, incremental, rows, to_sql[label], spread)

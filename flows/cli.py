@@ -60,7 +60,8 @@ def _print_summary(landing, warehouse, as_of, result: dict, kind: str) -> None:
     from flows.settings import resolve
 
     summary = RunSummary(run_id=result["run_id"], kind=kind, files_seen=result["files_seen"],
-                         files_new=result["files_new"], seconds=result["seconds"], nothing_new=result["nothing_new"])
+                         files_new=result["files_new"], seconds=result["seconds"], nothing_new=result["nothing_new"],
+                         steps=[tuple(step) for step in result["steps"]])
     summary.rows_accepted.update(result["rows_accepted"])
     summary.rows_rejected.update(result["rows_rejected"])
     typer.echo(summary_text(resolve(landing, warehouse, as_of=as_of), summary))

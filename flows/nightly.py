@@ -33,7 +33,8 @@ def summary_dict(summary: RunSummary) -> dict:
     return {"run_id": summary.run_id, "files_new": summary.files_new, "files_seen": summary.files_seen,
             "rows_accepted": dict(summary.rows_accepted), "rows_rejected": dict(summary.rows_rejected),
             "years": summary.years, "seconds": round(summary.seconds, 3),
-            "cpu_seconds": round(summary.cpu_seconds, 3), "nothing_new": summary.nothing_new}
+            "cpu_seconds": round(summary.cpu_seconds, 3), "nothing_new": summary.nothing_new,
+            "steps": [(name, round(seconds, 3)) for name, seconds in summary.steps]}
 
 
 def task_runner(name: str | None = None, address: str | None = None):
