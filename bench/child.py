@@ -69,14 +69,14 @@ def _measured(url: str, run) -> dict:
     """`run()`'s result, with its peak RSS and the CPU seconds the servers used meanwhile: the
     Prefect server's (the flow run's start and end included, which the run's own time is not) and,
     on PostgreSQL, the database's (the flow's start and end touch no warehouse: that is the run's)."""
-    servers = {"prefect_cpu_seconds": _prefect_cpu, "pg_cpu_seconds": None if _on_sqlite(url) else _postgres_cpu}
-    before = {key: read() if read else None for key, read in servers.items()}
+    readers = {"prefect_cpu_seconds": _prefect_cpu} | ({} if _on_sqlite(url) else {"pg_cpu_seconds": _postgres_cpu})
+    before = {key: read() for key, read in readers.items()}
     _reset_peak()
     result = run()
     result["max_rss_mib"] = _peak_mib()
-    for key, read in servers.items():
-        after = read() if before[key] is not None else None
-        result[key] = None if after is None else after - before[key]
+    for key, read in readers.items():          # None where a server's CPU could not be read
+        after = read()
+        result[key] = None if before[key] is None or after is None else after - before[key]
     return result
 
 
