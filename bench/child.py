@@ -16,6 +16,7 @@ from contextlib import closing
 from pathlib import Path
 
 INCREMENTAL_TRIES = 3
+TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")      # the unit of /proc's CPU counters
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from run import drop_pg_database, pg_checkpoint, pg_database  # noqa: E402  (bench/run.py, this script's folder)
@@ -55,14 +56,15 @@ def _postgres_cpu() -> float | None:
     the postmaster's counters for its children that ended, parallel workers and closed
     connections); None where no such process can be read (another OS, a remote server)."""
     seen = [t for t in map(_ticks, filter(str.isdigit, os.listdir("/proc"))) if t and t[0] == "postgres"]
-    return sum(ticks for _, ticks in seen) / os.sysconf("SC_CLK_TCK") if seen else None
+    return sum(ticks for _, ticks in seen) / TICKS_PER_SECOND if seen else None
 
 
 def _prefect_cpu() -> float | None:
     """CPU seconds used so far by the bench's Prefect server (bench/run.py gives its process id):
     it records every flow and task run, on the same cores."""
-    found = _ticks(os.environ.get("THIDUA_BENCH_PREFECT_PID", "none"))
-    return found[1] / os.sysconf("SC_CLK_TCK") if found else None
+    pid = os.environ.get("THIDUA_BENCH_PREFECT_PID")
+    found = _ticks(pid) if pid else None
+    return found[1] / TICKS_PER_SECOND if found else None
 
 
 def _measured(url: str, run) -> dict:
