@@ -9,6 +9,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 ROWS ?= 720000
 REPEAT ?= 2
+YEARS ?= 2021-2023
+ENTERPRISES ?=
 
 .PHONY: install demo test test-fast bench bench-small suites clean
 
@@ -33,7 +35,7 @@ test-fast: install
 	$(BIN)/python -m pytest -q -n 2 -m "not e2e"
 
 bench: install
-	$(BIN)/python bench/run.py --rows $(ROWS) --repeat $(REPEAT)
+	$(BIN)/python bench/run.py --rows $(ROWS) --repeat $(REPEAT) --years $(YEARS) $(if $(ENTERPRISES),--enterprises $(ENTERPRISES))
 
 bench-small: install
 	$(BIN)/python bench/run.py --rows 100000 --enterprises 3000 --to-sql-rows 4000

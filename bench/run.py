@@ -3,6 +3,7 @@
     make bench                 # 20,000 enterprises, 2021-2023: about 720,000 monthly reports, best of 2
     make bench ROWS=1000000    # about 1,000,000
     make bench-small           # 100,000 rows, one run, for repeated checks
+    make bench YEARS=2018-2023 ENTERPRISES=10000   # history: the same enterprises over more years
 
 Steps: generate a landing set with the demo generator (CSV monthly files, the
 last month held back); measure the floor (pyarrow CSV read, COPY of the same
@@ -40,25 +41,25 @@ HELD_BACK = "2023-12"
 FLOOR_TRIES = 3
 
 
-def generate(out: Path, enterprises: int) -> str:
+def generate(out: Path, enterprises: int, years: str) -> str:
     """The landing set (the held-back month moved to out/extra); kept for the next bench with the
-    same size, since the generator is deterministic. Warehouses and archive start empty each time."""
+    same size and years, since the generator is deterministic. Warehouses and archive start empty each time."""
     t0 = time.perf_counter()
-    stamp = out / "landing.stamp"
+    stamp, size = out / "landing.stamp", f"{enterprises} {years}"
     empty_warehouses(out)
-    if stamp.exists() and stamp.read_text() == str(enterprises):
+    if stamp.exists() and stamp.read_text() == size:
         return "reused the landing set generated earlier with the same size"
     stamp.unlink(missing_ok=True)             # written again once the new set is whole
     for stale in ("landing", "extra"):        # not the Prefect server's home, in use already
         shutil.rmtree(out / stale, ignore_errors=True)
     subprocess.run([str(REPO / ".venv/bin/thidua"), "demo", "--out", str(out / "landing"), "--enterprises",
-                    str(enterprises), "--years", "2021-2023", "--csv-only"], check=True, stdout=subprocess.DEVNULL)
+                    str(enterprises), "--years", years, "--csv-only"], check=True, stdout=subprocess.DEVNULL)
     extra = out / "extra"
     for path in (out / "landing" / "monthly_report").rglob(f"*{HELD_BACK}*"):
         target = extra / path.relative_to(out / "landing")
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(path, target)
-    stamp.write_text(str(enterprises))
+    stamp.write_text(size)
     return f"generated in {time.perf_counter() - t0:.1f} s"
 
 
@@ -271,10 +272,24 @@ def _cpu(run: dict) -> tuple[float, str]:
     return sum(parts.values()), " + ".join(f"{name} {seconds:.2f}" for name, seconds in parts.items())
 
 
+def _years(text: str) -> str:
+    first, _, last = text.partition("-")
+    if not (first.isdigit() and last == HELD_BACK[:4] and int(first) <= int(last)):
+        raise argparse.ArgumentTypeError(f"{text!r}: give first-last ending in {HELD_BACK[:4]}, e.g. 2018-{HELD_BACK[:4]}")
+    return text
+
+
+def _year_count(years: str) -> int:
+    first, _, last = years.partition("-")
+    return int(last) - int(first) + 1
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=720_000, help="monthly reports to generate (about)")
-    parser.add_argument("--enterprises", type=int, default=None, help="default: rows / 36")
+    parser.add_argument("--enterprises", type=int, default=None, help="default: rows / months of the years")
+    parser.add_argument("--years", default="2021-2023", type=_years,
+                        help="first-last, ending in 2023: more years of history with the same enterprises")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "out")
     parser.add_argument("--skip-pg", action="store_true")
     parser.add_argument("--to-sql-rows", type=int, default=20_000, help="subset loaded with pandas to_sql")
@@ -282,7 +297,7 @@ def main() -> None:
                         help="pipeline runs per warehouse, each into an empty one; the fastest is reported")
     args = parser.parse_args()
     started = time.perf_counter()
-    enterprises = args.enterprises or max(500, args.rows // 36)
+    enterprises = args.enterprises or max(500, args.rows // (12 * _year_count(args.years)))
     out = args.out.resolve()
     with prefect_server(out / "prefect-home") as prefect:
         measure(args, out, enterprises, prefect)
@@ -290,8 +305,8 @@ def main() -> None:
 
 
 def measure(args, out: Path, enterprises: int, prefect: dict[str, str]) -> None:
-    print(f"generating {enterprises:,} enterprises x 36 months ...", flush=True)
-    print(f"  {generate(out, enterprises)}", flush=True)
+    print(f"generating {enterprises:,} enterprises x {12 * _year_count(args.years)} months ({args.years}) ...", flush=True)
+    print(f"  {generate(out, enterprises, args.years)}", flush=True)
     targets = [("SQLite", f"sqlite:///{out / 'bench.db'}")]
     if not args.skip_pg:
         targets.append(("PostgreSQL", pg_database("thidua_bench")))
