@@ -41,11 +41,12 @@ HELD_BACK = "2023-12"
 FLOOR_TRIES = 3
 
 
-def generate(out: Path, enterprises: int, years: str) -> str:
+def generate(out: Path, enterprises: int, years: range) -> str:
     """The landing set (the held-back month moved to out/extra); kept for the next bench with the
     same size and years, since the generator is deterministic. Warehouses and archive start empty each time."""
     t0 = time.perf_counter()
-    stamp, size = out / "landing.stamp", f"{enterprises} {years}"
+    span = f"{years[0]}-{years[-1]}"
+    stamp, size = out / "landing.stamp", f"{enterprises} {span}"
     empty_warehouses(out)
     if stamp.exists() and stamp.read_text() == size:
         return "reused the landing set generated earlier with the same size"
@@ -53,7 +54,7 @@ def generate(out: Path, enterprises: int, years: str) -> str:
     for stale in ("landing", "extra"):        # not the Prefect server's home, in use already
         shutil.rmtree(out / stale, ignore_errors=True)
     subprocess.run([str(REPO / ".venv/bin/thidua"), "demo", "--out", str(out / "landing"), "--enterprises",
-                    str(enterprises), "--years", years, "--csv-only"], check=True, stdout=subprocess.DEVNULL)
+                    str(enterprises), "--years", span, "--csv-only"], check=True, stdout=subprocess.DEVNULL)
     extra = out / "extra"
     for path in (out / "landing" / "monthly_report").rglob(f"*{HELD_BACK}*"):
         target = extra / path.relative_to(out / "landing")
@@ -272,16 +273,12 @@ def _cpu(run: dict) -> tuple[float, str]:
     return sum(parts.values()), " + ".join(f"{name} {seconds:.2f}" for name, seconds in parts.items())
 
 
-def _years(text: str) -> str:
+def _years(text: str) -> range:
+    """--years first-last, ending in the held-back month's year."""
     first, _, last = text.partition("-")
     if not (first.isdigit() and last == HELD_BACK[:4] and int(first) <= int(last)):
         raise argparse.ArgumentTypeError(f"{text!r}: give first-last ending in {HELD_BACK[:4]}, e.g. 2018-{HELD_BACK[:4]}")
-    return text
-
-
-def _year_count(years: str) -> int:
-    first, _, last = years.partition("-")
-    return int(last) - int(first) + 1
+    return range(int(first), int(last) + 1)
 
 
 def main() -> None:
@@ -297,7 +294,7 @@ def main() -> None:
                         help="pipeline runs per warehouse, each into an empty one; the fastest is reported")
     args = parser.parse_args()
     started = time.perf_counter()
-    enterprises = args.enterprises or max(500, args.rows // (12 * _year_count(args.years)))
+    enterprises = args.enterprises or max(500, args.rows // (12 * len(args.years)))
     out = args.out.resolve()
     with prefect_server(out / "prefect-home") as prefect:
         measure(args, out, enterprises, prefect)
@@ -305,7 +302,8 @@ def main() -> None:
 
 
 def measure(args, out: Path, enterprises: int, prefect: dict[str, str]) -> None:
-    print(f"generating {enterprises:,} enterprises x {12 * _year_count(args.years)} months ({args.years}) ...", flush=True)
+    print(f"generating {enterprises:,} enterprises x {12 * len(args.years)} months "
+          f"({args.years[0]}-{args.years[-1]}) ...", flush=True)
     print(f"  {generate(out, enterprises, args.years)}", flush=True)
     targets = [("SQLite", f"sqlite:///{out / 'bench.db'}")]
     if not args.skip_pg:
