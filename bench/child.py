@@ -19,7 +19,7 @@ INCREMENTAL_TRIES = 3
 TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")      # the unit of /proc's CPU counters
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from run import drop_pg_database, pg_checkpoint, pg_database  # noqa: E402  (bench/run.py, this script's folder)
+from run import drop_pg_database, pg_checkpoint, pg_database, pg_statement_seconds  # noqa: E402  (bench/run.py, this script's folder)
 
 
 def _on_sqlite(url: str) -> bool:
@@ -70,8 +70,11 @@ def _prefect_cpu() -> float | None:
 def _measured(url: str, run) -> dict:
     """`run()`'s result, with its peak RSS and the CPU seconds the servers used meanwhile: the
     Prefect server's (the flow run's start and end included, which the run's own time is not) and,
-    on PostgreSQL, the database's (the flow's start and end touch no warehouse: that is the run's)."""
+    on PostgreSQL, the database's (the flow's start and end touch no warehouse: that is the run's),
+    with the time it spent running the run's statements (read outside the CPU's window: the
+    session that reads it is not the run's work)."""
     readers = {"prefect_cpu_seconds": _prefect_cpu} | ({} if _on_sqlite(url) else {"pg_cpu_seconds": _postgres_cpu})
+    statements = None if _on_sqlite(url) else pg_statement_seconds(url.rsplit("/", 1)[1])
     before = {key: read() for key, read in readers.items()}
     _reset_peak()
     result = run()
@@ -79,6 +82,9 @@ def _measured(url: str, run) -> dict:
     for key, read in readers.items():          # None where a server's CPU could not be read
         after = read()
         result[key] = None if before[key] is None or after is None else after - before[key]
+    if statements is not None:
+        after = pg_statement_seconds(url.rsplit("/", 1)[1])
+        result["pg_statement_seconds"] = None if after is None else after - statements
     return result
 
 

@@ -215,6 +215,29 @@ def pg_checkpoint() -> None:
     _pg_admin("CHECKPOINT")
 
 
+def pg_statement_seconds(name: str) -> float | None:
+    """Seconds PostgreSQL has spent running statements in database `name` (pg_stat_database's
+    active_time, PostgreSQL 14 on), read once every session in it has ended: a backend adds its
+    counters as it exits, before it leaves pg_stat_activity. None where it cannot be read."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")     # each query sees the counters anew
+    try:
+        with admin.connect() as conn:
+            for _ in range(250):
+                if not conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = :name"),
+                                    {"name": name}).scalar():
+                    break
+                time.sleep(0.02)
+            found = conn.execute(text("SELECT active_time FROM pg_stat_database WHERE datname = :name"),
+                                 {"name": name}).scalar()
+    except Exception:  # noqa: BLE001  (an older server has no active_time: the bench goes on without it)
+        found = None
+    finally:
+        admin.dispose()
+    return None if found is None else found / 1000
+
+
 def _pg_admin(*statements: str) -> None:
     from sqlalchemy import create_engine, text
 
@@ -256,6 +279,10 @@ def report(label: str, floor: dict, full: dict, incremental: dict, rows: int, to
     used = _cpu(full)
     print(f"{'CPU (core-seconds)':<34}{used[0]:>10.2f}   {used[1]}; at best {used[0] / cores:.2f} s on "
           f"{cores} cores, ratio {used[0] / cores / floor_total:.1f}   (incremental run: {_cpu(incremental)[0]:.2f})")
+    if full.get("pg_statement_seconds") is not None:       # one transaction, so one backend, one statement at a time
+        print(f"{'PostgreSQL running statements (s)':<34}{full['pg_statement_seconds']:>10.2f}   one after another in the "
+              f"run's transaction: by itself ratio {full['pg_statement_seconds'] / floor_total:.1f}   "
+              f"(incremental run: {incremental.get('pg_statement_seconds') or 0:.2f})")
     print(f"{'peak RSS (MiB)':<34}{full['max_rss_mib']:>10.0f}   (incremental run: "
           f"{incremental['max_rss_mib']:.0f})")
     print(f"{'incremental run, one new month':<34}{incremental['seconds']:>10.2f}   "
