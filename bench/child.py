@@ -74,7 +74,8 @@ def _measured(url: str, run) -> dict:
     with the time it spent running the run's statements (read outside the CPU's window: the
     session that reads it is not the run's work)."""
     readers = {"prefect_cpu_seconds": _prefect_cpu} | ({} if _on_sqlite(url) else {"pg_cpu_seconds": _postgres_cpu})
-    statements = None if _on_sqlite(url) else pg_statement_seconds(url.rsplit("/", 1)[1])
+    database = None if _on_sqlite(url) else url.rsplit("/", 1)[1]
+    statements = pg_statement_seconds(database) if database else None
     before = {key: read() for key, read in readers.items()}
     _reset_peak()
     result = run()
@@ -83,7 +84,7 @@ def _measured(url: str, run) -> dict:
         after = read()
         result[key] = None if before[key] is None or after is None else after - before[key]
     if statements is not None:
-        after = pg_statement_seconds(url.rsplit("/", 1)[1])
+        after = pg_statement_seconds(database)
         result["pg_statement_seconds"] = None if after is None else after - statements
     return result
 

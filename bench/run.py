@@ -219,11 +219,11 @@ def pg_statement_seconds(name: str) -> float | None:
     """Seconds PostgreSQL has spent running statements in database `name` (pg_stat_database's
     active_time, PostgreSQL 14 on), read once every session in it has ended: a backend adds its
     counters as it exits, before it leaves pg_stat_activity. None where it cannot be read."""
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
 
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")     # each query sees the counters anew
     try:
-        with admin.connect() as conn:
+        with _admin_connection() as conn:          # autocommit: each query sees the counters anew
             for _ in range(250):
                 if not conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = :name"),
                                     {"name": name}).scalar():
@@ -231,21 +231,30 @@ def pg_statement_seconds(name: str) -> float | None:
                 time.sleep(0.02)
             found = conn.execute(text("SELECT active_time FROM pg_stat_database WHERE datname = :name"),
                                  {"name": name}).scalar()
-    except Exception:  # noqa: BLE001  (an older server has no active_time: the bench goes on without it)
-        found = None
-    finally:
-        admin.dispose()
+    except DBAPIError:               # an older server has no active_time: the bench goes on without it
+        return None
     return None if found is None else found / 1000
 
 
 def _pg_admin(*statements: str) -> None:
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
 
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
+    with _admin_connection() as conn:
         for statement in statements:
             conn.execute(text(statement))
-    admin.dispose()
+
+
+@contextmanager
+def _admin_connection():
+    """An autocommit connection to the admin database (CREATE DATABASE cannot run in a transaction)."""
+    from sqlalchemy import create_engine
+
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            yield conn
+    finally:
+        admin.dispose()
 
 
 def fastest(runs: list[dict], url: str) -> tuple[dict, dict, str]:
